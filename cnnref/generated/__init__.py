@@ -1,0 +1,1 @@
+"""numpy code emitted from the SymPy derivations (do not edit by hand)."""

@@ -1,0 +1,175 @@
+"""Single-channel 2-D correlation and convolution, and the building blocks of the formulas.
+
+Two operations are easy to confuse, so every docstring says which one it means:
+
+* **cross-correlation** slides the kernel as it is:
+  ``(x ⋆ k)[i, j] = Σ_ab x[i + a, j + b] k[a, b]`` — what deep-learning
+  frameworks call "convolution";
+* **true convolution** slides the kernel rotated by 180 degrees:
+  ``(x ∗ k)[i, j] = Σ_ab x[i + a, j + b] k[kh-1-a, kw-1-b]``, i.e.
+  ``convolve2d(x, k) == correlate2d(x, rot180(k))``.
+
+Modes follow ``scipy.signal``: ``'valid'`` keeps positions where the kernel
+lies inside ``x``; ``'full'`` every position where they overlap (``x`` padded
+by ``k - 1`` zeros on each side); ``'same'`` the centre of ``'full'`` with the
+shape of ``x``. One deliberate difference: in ``'valid'`` mode scipy swaps the
+arguments when the kernel is the larger one; here that is an error.
+
+NaN and inf are not checked for: they propagate through the sums exactly as
+numpy arithmetic does (``0 * inf`` and ``inf - inf`` give NaN).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.lib.stride_tricks import as_strided
+
+from ._validate import as_real_array, check_ndim, int_pair, padding_pairs
+
+_MODES = ("valid", "full", "same")
+
+
+def rot180(k) -> np.ndarray:
+    """Rotate by 180 degrees: flip the last two axes (a new array).
+
+    Works on a single kernel ``(kh, kw)`` and on a stack such as OIHW
+    weights ``(O, I, kh, kw)``; ``rot180(k)[..., a, b] == k[..., kh-1-a, kw-1-b]``.
+    """
+    k = as_real_array("k", k)
+    if k.ndim < 2:
+        raise ValueError(f"k: expected an array with at least 2 dimensions, got shape {k.shape}")
+    return k[..., ::-1, ::-1].copy()
+
+
+def pad2d(x, padding, value: float = 0.0) -> np.ndarray:
+    """Pad the last two axes of ``x`` with ``value`` (a new array).
+
+    Parameters
+    ----------
+    x : array, shape (..., H, W)
+    padding : int, (ph, pw) or (top, bottom, left, right)
+    value : float
+        Fill value (zero for convolution; ``-inf`` for max pooling).
+
+    Returns
+    -------
+    array, shape (..., H + top + bottom, W + left + right)
+    """
+    x = as_real_array("x", x)
+    if x.ndim < 2:
+        raise ValueError(f"x: expected an array with at least 2 dimensions, got shape {x.shape}")
+    (top, bottom), (left, right) = padding_pairs("padding", padding, allow_strings=False)
+    h, w = x.shape[-2:]
+    out = np.full((*x.shape[:-2], h + top + bottom, w + left + right), value, dtype=x.dtype)
+    out[..., top : top + h, left : left + w] = x
+    return out
+
+
+def dilate2d(x, dilation) -> np.ndarray:
+    """Insert ``dilation - 1`` zeros between neighbouring entries of the last two axes.
+
+    Parameters
+    ----------
+    x : array, shape (..., H, W)
+    dilation : int or (dh, dw), each >= 1 (1 = unchanged)
+
+    Returns
+    -------
+    array, shape (..., (H - 1) * dh + 1, (W - 1) * dw + 1), with
+    ``out[..., i * dh, j * dw] == x[..., i, j]`` and zeros elsewhere.
+    This is how a stride appears in the input gradient, and how a dilated
+    kernel is written out.
+    """
+    x = as_real_array("x", x)
+    if x.ndim < 2:
+        raise ValueError(f"x: expected an array with at least 2 dimensions, got shape {x.shape}")
+    dh, dw = int_pair("dilation", dilation, minimum=1)
+    h, w = x.shape[-2:]
+    out = np.zeros((*x.shape[:-2], (h - 1) * dh + 1, (w - 1) * dw + 1), dtype=x.dtype)
+    out[..., ::dh, ::dw] = x
+    return out
+
+
+def _check_pair(x, k, mode: str) -> tuple[np.ndarray, np.ndarray]:
+    if mode not in _MODES:
+        raise ValueError(f"mode: expected one of {_MODES}, got {mode!r}")
+    x = as_real_array("x", x)
+    k = as_real_array("k", k)
+    check_ndim("x", x, (2,), "(H, W)")
+    check_ndim("k", k, (2,), "(kh, kw)")
+    if 0 in x.shape or 0 in k.shape:
+        raise ValueError(f"x, k: expected non-empty arrays, got shapes {x.shape} and {k.shape}")
+    if mode == "valid" and (k.shape[0] > x.shape[0] or k.shape[1] > x.shape[1]):
+        raise ValueError(
+            f"k: kernel of shape {k.shape} is larger than x of shape {x.shape}; "
+            "mode 'valid' needs the kernel to fit inside x"
+        )
+    dtype = np.result_type(x.dtype, k.dtype)
+    return x.astype(dtype, copy=False), k.astype(dtype, copy=False)
+
+
+def _valid_correlate(x: np.ndarray, k: np.ndarray) -> np.ndarray:
+    kh, kw = k.shape
+    oh, ow = x.shape[0] - kh + 1, x.shape[1] - kw + 1
+    s0, s1 = x.strides
+    windows = as_strided(x, (oh, ow, kh, kw), (s0, s1, s0, s1), writeable=False)
+    return np.einsum("ijab,ab->ij", windows, k)
+
+
+def correlate2d(x, k, mode: str = "full") -> np.ndarray:
+    """2-D **cross-correlation** of one channel: ``out[i, j] = Σ_ab x[i + a, j + b] k[a, b]``.
+
+    Same results as ``scipy.signal.correlate2d(x, k, mode)`` for real inputs.
+
+    Parameters
+    ----------
+    x : array, shape (H, W)
+    k : array, shape (kh, kw)
+    mode : {'full', 'valid', 'same'}
+
+    Returns
+    -------
+    array of dtype ``result_type(x, k)`` (integers become float64), shape
+    ``(H + kh - 1, W + kw - 1)`` for 'full', ``(H - kh + 1, W - kw + 1)`` for
+    'valid', ``(H, W)`` for 'same'.
+    """
+    x, k = _check_pair(x, k, mode)
+    kh, kw = k.shape
+    if mode == "valid":
+        return _valid_correlate(x, k)
+    full = _valid_correlate(pad2d(x, (kh - 1, kw - 1)), k)
+    if mode == "full":
+        return full
+    # 'same' keeps the window of the full result that scipy keeps: centred,
+    # with the extra row/column of an even kernel taken from the far end.
+    top, left = kh // 2, kw // 2
+    return full[top : top + x.shape[0], left : left + x.shape[1]].copy()
+
+
+def convolve2d(x, k, mode: str = "full") -> np.ndarray:
+    """2-D **true convolution** of one channel: correlation with ``rot180(k)``.
+
+    ``out[i, j] = Σ_ab x[i + a, j + b] k[kh-1-a, kw-1-b]`` (valid mode
+    indexing). Same results as ``scipy.signal.convolve2d(x, k, mode)`` for real
+    inputs.
+
+    Parameters
+    ----------
+    x : array, shape (H, W)
+    k : array, shape (kh, kw)
+    mode : {'full', 'valid', 'same'}
+
+    Returns
+    -------
+    array of dtype ``result_type(x, k)``; shapes as in :func:`correlate2d`.
+    """
+    x, k = _check_pair(x, k, mode)
+    kh, kw = k.shape
+    flipped = k[::-1, ::-1]
+    if mode == "valid":
+        return _valid_correlate(x, flipped)
+    full = _valid_correlate(pad2d(x, (kh - 1, kw - 1)), flipped)
+    if mode == "full":
+        return full
+    top, left = (kh - 1) // 2, (kw - 1) // 2
+    return full[top : top + x.shape[0], left : left + x.shape[1]].copy()

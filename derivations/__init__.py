@@ -1,0 +1,1 @@
+"""SymPy derivations of convolutional-network gradients."""
