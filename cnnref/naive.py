@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import as_real_array, bias_vector, check_ndim
-from .conv import conv_geometry, transpose_geometry
+from .geometry import conv_geometry, transpose_geometry
 
 
 def _inputs(x, w, x_name="x"):

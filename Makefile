@@ -1,0 +1,57 @@
+# Every command a reader or contributor runs. Each target sets itself up:
+# it creates .venv with `python3 -m venv` and installs the project (editable)
+# with the extras it needs, so `make site` and `make test` work on a fresh clone.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+
+.DEFAULT_GOAL := help
+.PHONY: help test lint format pytest site serve bench oracle clean
+
+help:
+	@echo "make site    build the site into site/ (mkdocs, strict)"
+	@echo "make serve   serve the site on http://127.0.0.1:8000"
+	@echo "make test    linter (ruff check, ruff format --check) and pytest"
+	@echo "make bench   speed of cnnref vs the naive loops vs PyTorch"
+	@echo "make oracle  install the optional PyTorch oracle (torch==2.13.0)"
+	@echo "make format  apply ruff's formatter and safe fixes"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+# One stamp per extra: reinstall when pyproject.toml changes.
+$(VENV)/.installed-%: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[$*]'
+	@touch $@
+
+test: lint pytest
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+pytest: $(VENV)/.installed-test
+	$(BIN)/pytest
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+site: $(VENV)/.installed-docs
+	$(BIN)/mkdocs build --strict --site-dir site
+	@echo "Site built: open $(CURDIR)/site/index.html, or run 'make serve'."
+
+serve: $(VENV)/.installed-docs
+	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
+
+bench: $(VENV)/.installed-test
+	$(PY) -m benchmarks.conv
+
+oracle: | $(PY)
+	$(PY) -m pip install --quiet torch==2.13.0
+
+clean:
+	rm -rf site build .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,211 @@
+"""Forward + backward time of conv2d: cnnref vs the naive loops vs PyTorch, side by side.
+
+Run with ``make bench`` (or ``python -m benchmarks.conv``). Every contender is
+timed in the same process, in interleaved rounds (cnnref, PyTorch, cnnref,
+PyTorch, ...), so a slow moment of a shared machine hits both; the reported
+ratio is the median over rounds of the per-round ratio. PyTorch runs on the
+CPU with 2 threads; numpy uses its BLAS's default threads.
+
+Results are printed and written to ``benchmarks/results/conv.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+import cnnref
+
+RESULTS = Path(__file__).parent / "results" / "conv.json"
+
+
+@dataclass(frozen=True)
+class Shape:
+    name: str
+    x: tuple[int, int, int, int]
+    w: tuple[int, int, int, int]
+    stride: int = 1
+    padding: int = 0
+    target: float | None = None  # max median ratio cnnref / PyTorch (float64)
+    target_us: float | None = None  # max microseconds per forward + backward
+    naive: bool = False  # small enough for the loop specification
+
+
+SHAPES = [
+    Shape("seed 1x1x3x3, k=2", (1, 1, 3, 3), (1, 1, 2, 2), target_us=30.0, naive=True),
+    Shape("LeNet conv2 N=64 6->16 14x14 k=5", (64, 6, 14, 14), (16, 6, 5, 5), target=1.5),
+    Shape("N=32 32->64 32x32 k=3 p=1", (32, 32, 32, 32), (64, 32, 3, 3), padding=1, target=1.2),
+    Shape(
+        "N=32 16->32 32x32 k=3 s=2 p=1",
+        (32, 16, 32, 32),
+        (32, 16, 3, 3),
+        stride=2,
+        padding=1,
+        target=1.5,
+    ),
+    Shape("small N=2 3->4 8x8 k=3", (2, 3, 8, 8), (4, 3, 3, 3), padding=1, naive=True),
+]
+FLOAT32_TARGET = 3.0
+
+
+def _calibrate(fn: Callable[[], object], budget: float) -> int:
+    """Calls per timed batch so that one batch takes about ``budget`` seconds."""
+    fn()
+    start = time.perf_counter()
+    fn()
+    once = max(time.perf_counter() - start, 1e-7)
+    return max(1, int(budget / once))
+
+
+def _time_batch(fn: Callable[[], object], calls: int) -> float:
+    start = time.perf_counter()
+    for _ in range(calls):
+        fn()
+    return (time.perf_counter() - start) / calls
+
+
+def interleaved(contenders: dict[str, Callable[[], object]], rounds: int, budget: float):
+    """Median seconds per call of each contender, and per-round times, timed in turn."""
+    calls = {name: _calibrate(fn, budget) for name, fn in contenders.items()}
+    per_round: dict[str, list[float]] = {name: [] for name in contenders}
+    for _ in range(rounds):
+        for name, fn in contenders.items():
+            per_round[name].append(_time_batch(fn, calls[name]))
+    return {name: statistics.median(times) for name, times in per_round.items()}, per_round
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError:
+        return None
+    torch.set_num_threads(2)
+    return torch
+
+
+def bench_shape(shape: Shape, dtype, torch, rounds: int, budget: float) -> dict:
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape.x).astype(dtype)
+    w = rng.standard_normal(shape.w).astype(dtype)
+    b = rng.standard_normal(shape.w[0]).astype(dtype)
+    kw = {"stride": shape.stride, "padding": shape.padding}
+    grad_y = rng.standard_normal(cnnref.conv2d(x, w, b, **kw).shape).astype(dtype)
+
+    def ours():
+        cnnref.conv2d(x, w, b, **kw)
+        cnnref.conv2d_backward(grad_y, x, w, **kw)
+
+    contenders = {"cnnref": ours}
+    if torch is not None:
+        xt = torch.tensor(x, requires_grad=True)
+        wt = torch.tensor(w, requires_grad=True)
+        bt = torch.tensor(b, requires_grad=True)
+        gt = torch.tensor(grad_y)
+
+        def theirs():
+            y = torch.nn.functional.conv2d(xt, wt, bt, **kw)
+            torch.autograd.grad(y, (xt, wt, bt), gt)
+
+        contenders["torch"] = theirs
+    if shape.naive:
+
+        def naive():
+            cnnref.conv2d_naive(x, w, b, **kw)
+            cnnref.conv2d_backward_naive(grad_y, x, w, **kw)
+
+        contenders["naive"] = naive
+    medians, per_round = interleaved(contenders, rounds, budget)
+    row = {
+        "shape": shape.name,
+        "dtype": np.dtype(dtype).name,
+        "us": {name: round(t * 1e6, 2) for name, t in medians.items()},
+    }
+    if torch is not None:
+        ratios = [a / t for a, t in zip(per_round["cnnref"], per_round["torch"], strict=True)]
+        row["ratio_to_torch"] = round(statistics.median(ratios), 3)
+    if "naive" in medians:
+        row["naive_over_cnnref"] = round(medians["naive"] / medians["cnnref"], 1)
+    return row
+
+
+def verdict(row: dict, shape: Shape) -> str:
+    checks = []
+    if shape.target_us is not None and row["dtype"] == "float64":
+        checks.append(row["us"]["cnnref"] <= shape.target_us)
+    if "ratio_to_torch" in row and shape.target_us is None:
+        limit = shape.target if row["dtype"] == "float64" else FLOAT32_TARGET
+        if limit is not None:
+            checks.append(row["ratio_to_torch"] <= limit)
+    if not checks:
+        return ""
+    return "ok" if all(checks) else "MISS"
+
+
+def target_text(shape: Shape, dtype: str) -> str:
+    if shape.target_us is not None:
+        return f"< {shape.target_us:g} us" if dtype == "float64" else ""
+    if shape.target is None:
+        return ""
+    return f"<= {shape.target if dtype == 'float64' else FLOAT32_TARGET:g}x"
+
+
+def write_atomically(path: Path, data: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    with os.fdopen(fd, "w") as handle:
+        json.dump(data, handle, indent=2, sort_keys=True)
+        handle.write("\n")
+    os.replace(tmp, path)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=9, help="interleaved rounds per shape")
+    parser.add_argument("--budget", type=float, default=0.15, help="seconds per timed batch")
+    parser.add_argument("--output", type=Path, default=RESULTS, help="JSON results file")
+    args = parser.parse_args(argv)
+
+    torch = _torch()
+    if torch is None:
+        print("PyTorch is not installed (make oracle): timing cnnref and the naive loops only.")
+    header = f"{'shape':36s} {'dtype':8s} {'cnnref us':>10s} {'torch us':>10s} {'naive us':>10s}"
+    print(header + f" {'ratio':>7s} {'target':>9s}")
+    rows = []
+    for dtype in (np.float64, np.float32):
+        for shape in SHAPES:
+            row = bench_shape(shape, dtype, torch, args.rounds, args.budget)
+            row["target"] = target_text(shape, row["dtype"])
+            row["verdict"] = verdict(row, shape)
+            rows.append(row)
+            us = row["us"]
+            cells = [f"{us.get(k, float('nan')):10.1f}" for k in ("cnnref", "torch", "naive")]
+            ratio = f"{row['ratio_to_torch']:7.2f}" if "ratio_to_torch" in row else " " * 7
+            print(
+                f"{shape.name:36s} {row['dtype']:8s} {' '.join(cells)} {ratio} "
+                f"{row['target']:>9s} {row['verdict']}",
+                flush=True,
+            )
+    machine = {
+        "cpu_count": os.cpu_count(),
+        "machine": platform.machine(),
+        "numpy": np.__version__,
+        "torch": None if torch is None else torch.__version__.split("+")[0],
+        "python": platform.python_version(),
+    }
+    write_atomically(args.output, {"machine": machine, "rows": rows})
+    print(f"results written to {args.output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,172 @@
+"""im2col and its adjoint: the vectorised machinery under :mod:`cnnref.conv`.
+
+A convolution reads, for every output pixel, one window of the padded input.
+Laid out as columns ``(G, C/G · kh · kw, N · Ho · Wo)`` (one column per output
+pixel, grouped by channel group), the forward pass is one batched matrix
+product with the weight ``(G, O/G, C/G · kh · kw)``; the weight gradient is
+the product of δ with the transposed columns; and the input gradient is the
+column gradient ``wᵀ δ`` added back to where each entry was read (col2im).
+
+Which layout is fastest depends on the size, so each step picks a strategy
+(none loops over pixels, channels or batch elements in Python):
+
+* small problems: precomputed flat indices, one gather for im2col and one
+  ``bincount`` for col2im — a few microseconds of overhead in all;
+* otherwise im2col copies a strided view of the padded input, and col2im adds
+  one strided slice per kernel tap;
+* with a unit width stride, col2im instead lays δ out at the full padded width
+  so that each tap's slice has long contiguous rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .geometry import ConvGeometry
+
+# Up to this many column entries, the index path wins.
+SMALL = 4096
+
+
+def gather_index(geo: ConvGeometry, n: int) -> np.ndarray:
+    """Flat index into ``x`` (N, C, H, W) of every column entry, shape (G, K, N·Ho·Wo).
+
+    Entries that fall in the zero padding point one past the end of ``x``:
+    index ``N·C·H·W``, where the caller puts a zero (for gathering) or
+    discards what lands (for scattering). Kept on the (memoised) geometry.
+    """
+    index = geo.plans.get(n)
+    if index is not None:
+        return index
+    (kh, kw), (sh, sw), (dh, dw) = geo.kernel, geo.stride, geo.dilation
+    (top, _), (left, _) = geo.pads
+    h, w = geo.in_hw
+    c, a, b, m, i, j = np.ix_(
+        np.arange(geo.in_channels),
+        np.arange(kh),
+        np.arange(kw),
+        np.arange(n),
+        np.arange(geo.out_hw[0]),
+        np.arange(geo.out_hw[1]),
+    )
+    row = i * sh + a * dh - top
+    col = j * sw + b * dw - left
+    inside = (row >= 0) & (row < h) & (col >= 0) & (col < w)
+    index = np.where(inside, ((m * geo.in_channels + c) * h + row) * w + col, n * c.size * h * w)
+    index = index.reshape(geo.groups, -1, n * geo.out_hw[0] * geo.out_hw[1])
+    index.flags.writeable = False
+    if len(geo.plans) > 8:
+        geo.plans.clear()
+    geo.plans[n] = index
+    return index
+
+
+def _padded(x: np.ndarray, geo: ConvGeometry) -> np.ndarray:
+    """``x`` zero-padded, C-contiguous (``x`` itself when already so and unpadded)."""
+    if not geo.padded:
+        return np.ascontiguousarray(x)
+    (t, _), (l, _) = geo.pads
+    xp = np.zeros((*x.shape[:2], *geo.padded_hw), dtype=x.dtype)
+    xp[:, :, t : t + x.shape[2], l : l + x.shape[3]] = x
+    return xp
+
+
+def im2col(x: np.ndarray, geo: ConvGeometry) -> np.ndarray:
+    """Columns ``(G, C/G · kh · kw, N · Ho · Wo)`` of ``x`` (N, C, H, W); read-only use."""
+    n = x.shape[0]
+    size = geo.groups * (geo.in_channels // geo.groups) * geo.kernel[0] * geo.kernel[1]
+    if size * n * geo.out_hw[0] * geo.out_hw[1] <= SMALL:
+        flat = x.reshape(-1)
+        if geo.padded:
+            flat = np.concatenate((flat, np.zeros(1, dtype=x.dtype)))
+        return flat[gather_index(geo, n)]
+    xp = _padded(x, geo)
+    (kh, kw), (sh, sw), (dh, dw) = geo.kernel, geo.stride, geo.dilation
+    s_n, s_c, s_h, s_w = xp.strides
+    windows = np.ndarray(
+        (geo.in_channels, kh, kw, n, *geo.out_hw),
+        dtype=xp.dtype,
+        buffer=xp,
+        strides=(s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw),
+    )
+    return windows.reshape(geo.groups, -1, n * geo.out_hw[0] * geo.out_hw[1])
+
+
+def grouped_weight(w: np.ndarray, geo: ConvGeometry) -> np.ndarray:
+    """OIHW weight as ``(G, O/G, C/G · kh · kw)``."""
+    return w.reshape(geo.groups, geo.out_channels // geo.groups, -1)
+
+
+def grouped_output(grad_y: np.ndarray, geo: ConvGeometry) -> np.ndarray:
+    """(N, O, Ho, Wo) as ``(G, O/G, N · Ho · Wo)``, the layout of the columns."""
+    return grad_y.transpose(1, 0, 2, 3).reshape(geo.groups, geo.out_channels // geo.groups, -1)
+
+
+def _col2im_taps(grad_cols: np.ndarray, geo: ConvGeometry, n: int) -> np.ndarray:
+    """Adjoint of im2col by one strided add per kernel tap; returns (N, C, H, W)."""
+    (kh, kw), (sh, sw), (dh, dw) = geo.kernel, geo.stride, geo.dilation
+    ho, wo = geo.out_hw
+    grad_cols = grad_cols.reshape(geo.in_channels, kh, kw, n, ho, wo)
+    gxp = np.zeros((geo.in_channels, n, *geo.padded_hw), dtype=grad_cols.dtype)
+    for a in range(kh):
+        rows = slice(a * dh, a * dh + sh * (ho - 1) + 1, sh)
+        for b in range(kw):
+            gxp[:, :, rows, b * dw : b * dw + sw * (wo - 1) + 1 : sw] += grad_cols[:, a, b]
+    (t, _), (l, _) = geo.pads
+    h, w = geo.in_hw
+    return gxp[:, :, t : t + h, l : l + w].transpose(1, 0, 2, 3).copy()
+
+
+def _input_gradient_wide(grad_y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.ndarray:
+    """Input gradient for unit width stride, with rows of the full padded width.
+
+    δ is laid out ``Wp`` wide (zeros beyond ``Wo``), so each kernel tap adds
+    the column gradient to a window of the flattened padded input whose rows
+    are contiguous: long runs instead of ``Wo``-sized pieces. The extra zero
+    columns cost a little more arithmetic and add nothing.
+    """
+    n = grad_y.shape[0]
+    (kh, kw), (sh, _), (dh, dw) = geo.kernel, geo.stride, geo.dilation
+    ho, wo = geo.out_hw
+    hp, wp = geo.padded_hw
+    c, o, g = geo.in_channels, geo.out_channels, geo.groups
+    dy = np.zeros((o, n, ho, wp), dtype=grad_y.dtype)
+    dy[..., :wo] = grad_y.transpose(1, 0, 2, 3)
+    grad_cols = np.matmul(grouped_weight(w, geo).transpose(0, 2, 1), dy.reshape(g, o // g, -1))
+    grad_cols = grad_cols.reshape(c, kh, kw, n, ho, wp)
+    rows = hp + 1  # one spare row: a tap's zero tail may run past the last row
+    gxp = np.zeros((c, n, rows, wp), dtype=grad_y.dtype)
+    item = gxp.itemsize
+    strides = (n * rows * wp * item, rows * wp * item, sh * wp * item, item)
+    for a in range(kh):
+        for b in range(kw):
+            offset = (a * dh * wp + b * dw) * item
+            np.ndarray((c, n, ho, wp), gxp.dtype, gxp, offset, strides)[...] += grad_cols[:, a, b]
+    (t, _), (l, _) = geo.pads
+    h, w_ = geo.in_hw
+    return gxp[:, :, t : t + h, l : l + w_].transpose(1, 0, 2, 3).copy()
+
+
+def input_gradient(
+    grad_y: np.ndarray, w: np.ndarray, geo: ConvGeometry, dy: np.ndarray | None = None
+) -> np.ndarray:
+    """∂L/∂x (N, C, H, W) of the convolution ``geo`` for upstream gradient (N, O, Ho, Wo).
+
+    This is also the transposed convolution of ``grad_y`` with ``w``. ``dy``
+    is ``grouped_output(grad_y, geo)`` when the caller already has it.
+    """
+    n = grad_y.shape[0]
+    wt = grouped_weight(w, geo).transpose(0, 2, 1)
+    entries = wt.shape[0] * wt.shape[1] * n * geo.out_hw[0] * geo.out_hw[1]
+    if dy is None:
+        dy = grouped_output(grad_y, geo)
+    if entries <= SMALL:
+        grad_cols = np.matmul(wt, dy)
+        size = n * geo.in_channels * geo.in_hw[0] * geo.in_hw[1]
+        sums = np.bincount(
+            gather_index(geo, n).reshape(-1), weights=grad_cols.reshape(-1), minlength=size + 1
+        )
+        return sums[:size].astype(grad_y.dtype, copy=False).reshape(n, geo.in_channels, *geo.in_hw)
+    if geo.stride[1] == 1 and 2 * geo.padded_hw[1] <= 3 * geo.out_hw[1]:
+        return _input_gradient_wide(grad_y, w, geo)
+    return _col2im_taps(np.matmul(wt, dy), geo, n)

@@ -1,0 +1,204 @@
+"""The vectorised convolutions against the loop specification, and their contracts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+
+import cnnref
+from cnnref import _columns as columns
+from cnnref import (
+    conv2d,
+    conv2d_backward,
+    conv2d_backward_naive,
+    conv2d_naive,
+    conv_remainder,
+    conv_transpose2d,
+    conv_transpose2d_naive,
+)
+
+from .helpers import assert_close
+from .strategies import conv_configs, transpose_configs
+
+
+@given(conv_configs())
+def test_forward_matches_spec(case):
+    x, w, b, kw = case
+    assert_close(conv2d(x, w, b, **kw), conv2d_naive(x, w, b, **kw), 1e-13)
+
+
+@given(conv_configs())
+def test_backward_matches_spec(case):
+    x, w, _, kw = case
+    rng = np.random.default_rng(x.size)
+    grad_y = rng.standard_normal(conv2d_naive(x, w, **kw).shape)
+    fast = conv2d_backward(grad_y, x, w, **kw)
+    spec = conv2d_backward_naive(grad_y, x, w, **kw)
+    for name, a, e in zip(("grad_x", "grad_w", "grad_b"), fast, spec, strict=True):
+        assert_close(a, e, 1e-13, name)
+
+
+@given(transpose_configs())
+def test_transpose_matches_spec(case):
+    x, w, b, kw = case
+    assert_close(conv_transpose2d(x, w, b, **kw), conv_transpose2d_naive(x, w, b, **kw), 1e-13)
+
+
+# Shapes large enough for each strategy of the input gradient: one bincount
+# (small), one strided add per kernel tap (strided widths), and full-width rows
+# (unit width stride).
+PATH_CASES = [
+    pytest.param((2, 3, 5, 4), (4, 3, 2, 3), {"stride": 1}, "bincount", id="small"),
+    pytest.param((4, 6, 17, 15), (8, 3, 3, 2), {"stride": 2, "groups": 2}, "taps", id="strided"),
+    pytest.param(
+        (3, 4, 16, 13), (6, 4, 3, 3), {"stride": (3, 2), "padding": 1}, "taps", id="s3x2"
+    ),
+    pytest.param((6, 4, 14, 12), (5, 4, 5, 3), {"padding": (2, 1)}, "wide", id="wide"),
+    pytest.param(
+        (8, 6, 15, 16),
+        (6, 2, 3, 2),
+        {"stride": (2, 1), "dilation": 2, "groups": 3},
+        "wide",
+        id="wide-strided-rows",
+    ),
+]
+
+
+@pytest.mark.parametrize(("xs", "ws", "kw", "path"), PATH_CASES)
+def test_every_input_gradient_strategy_matches_spec(rng, monkeypatch, xs, ws, kw, path):
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+    grad_y = rng.standard_normal(conv2d(x, w, **kw).shape)
+    used = []
+    spied = {"wide": "_input_gradient_wide", "taps": "_col2im_taps", "bincount": "gather_index"}
+    for label, attr in spied.items():
+        original = getattr(columns, attr)
+
+        def spy(*args, _original=original, _label=label):
+            used.append(_label)
+            return _original(*args)
+
+        monkeypatch.setattr(columns, attr, spy)
+    fast = conv2d_backward(grad_y, x, w, **kw)
+    # the small path gathers its columns by index too (for grad_w)
+    assert used == (["bincount", "bincount"] if path == "bincount" else [path])
+    spec = conv2d_backward_naive(grad_y, x, w, **kw)
+    for name, a, e in zip(("grad_x", "grad_w", "grad_b"), fast, spec, strict=True):
+        assert_close(a, e, 1e-13, name)
+    # conv_transpose2d shares the strategy; check it on the same problem
+    out_pad = tuple(
+        conv_remainder(xs[2 + i], ws[2 + i], geo_stride, geo_pad, geo_dil)
+        for i, (geo_stride, geo_pad, geo_dil) in enumerate(_axis_params(kw))
+    )
+    transpose_kw = {k: v for k, v in kw.items()}
+    transpose_kw.setdefault("padding", 0)
+    assert_close(
+        conv_transpose2d(grad_y, w, output_padding=out_pad, **transpose_kw),
+        conv_transpose2d_naive(grad_y, w, output_padding=out_pad, **transpose_kw),
+        1e-13,
+        "conv_transpose2d",
+    )
+
+
+def _axis_params(kw):
+    def pair(v):
+        return v if isinstance(v, tuple) else (v, v)
+
+    s, p, d = pair(kw.get("stride", 1)), pair(kw.get("padding", 0)), pair(kw.get("dilation", 1))
+    return list(zip(s, p, d, strict=True))
+
+
+@pytest.mark.parametrize("kw", [{}, {"stride": 2, "padding": 1}, {"dilation": 2, "groups": 2}])
+def test_float32_follows_the_input_and_stays_close(rng, kw):
+    x = rng.standard_normal((3, 4, 12, 11))
+    w = rng.standard_normal((6, 4 // kw.get("groups", 1), 3, 2))
+    b = rng.standard_normal(6)
+    y64 = conv2d(x, w, b, **kw)
+    grad_y = rng.standard_normal(y64.shape)
+    y32 = conv2d(x.astype(np.float32), w.astype(np.float32), b.astype(np.float32), **kw)
+    assert y32.dtype == np.float32
+    assert_close(y32, y64, 1e-5, "y")
+    grads32 = conv2d_backward(
+        grad_y.astype(np.float32), x.astype(np.float32), w.astype(np.float32), **kw
+    )
+    for name, g32, g64 in zip(
+        ("grad_x", "grad_w", "grad_b"), grads32, conv2d_backward(grad_y, x, w, **kw), strict=True
+    ):
+        assert g32.dtype == np.float32, name
+        assert_close(g32, g64, 1e-5, name)
+    t32 = conv_transpose2d(grad_y.astype(np.float32), w.astype(np.float32), **kw)
+    assert t32.dtype == np.float32
+    # mixed precision promotes like numpy
+    assert conv2d(x.astype(np.float32), w, **kw).dtype == np.float64
+    assert conv2d(x.astype(int), w.astype(int), **kw).dtype == np.float64
+
+
+def test_unbatched_input_drops_the_batch_axis(rng):
+    x, w = rng.standard_normal((3, 6, 5)), rng.standard_normal((2, 3, 2, 2))
+    y = conv2d(x, w, padding=1)
+    assert y.shape == (2, 7, 6)
+    np.testing.assert_array_equal(y, conv2d(x[None], w, padding=1)[0])
+    grad_y = rng.standard_normal(y.shape)
+    gx, gw, gb = conv2d_backward(grad_y, x, w, padding=1)
+    gx4, gw4, gb4 = conv2d_backward(grad_y[None], x[None], w, padding=1)
+    assert gx.shape == x.shape
+    np.testing.assert_array_equal(gx, gx4[0])
+    np.testing.assert_array_equal(gw, gw4)
+    np.testing.assert_array_equal(gb, gb4)
+    assert conv_transpose2d(grad_y, w).shape == (3, 8, 7)
+
+
+def test_noncontiguous_and_readonly_inputs(rng):
+    x = rng.standard_normal((2, 5, 9, 3)).transpose(0, 3, 2, 1)  # (2, 3, 9, 5), strided
+    w = rng.standard_normal((4, 3, 2, 2))
+    x.flags.writeable = False
+    w.flags.writeable = False
+    expected = conv2d_naive(np.ascontiguousarray(x), w)
+    assert_close(conv2d(x, w), expected, 1e-13)
+    grad_y = rng.standard_normal(expected.shape)
+    fast = conv2d_backward(grad_y, x, w)
+    for a, e in zip(fast, conv2d_backward_naive(grad_y, np.ascontiguousarray(x), w), strict=True):
+        assert_close(a, e, 1e-13)
+
+
+FUNCTIONS = {
+    "conv2d": lambda x, w, g: conv2d(x, w, np.ones(w.shape[0]), stride=2, padding=1),
+    "conv2d_backward": lambda x, w, g: conv2d_backward(g, x, w, stride=2, padding=1),
+    "conv_transpose2d": lambda x, w, g: conv_transpose2d(g, w, stride=2, padding=1),
+    "conv2d_naive": lambda x, w, g: conv2d_naive(x, w, stride=2, padding=1),
+    "conv2d_backward_naive": lambda x, w, g: conv2d_backward_naive(g, x, w, stride=2, padding=1),
+    "conv_transpose2d_naive": lambda x, w, g: conv_transpose2d_naive(g, w, stride=2, padding=1),
+    "correlate2d": lambda x, w, g: cnnref.correlate2d(x[0, 0], w[0, 0]),
+    "convolve2d": lambda x, w, g: cnnref.convolve2d(x[0, 0], w[0, 0], "same"),
+    "rot180": lambda x, w, g: cnnref.rot180(w),
+    "pad2d": lambda x, w, g: cnnref.pad2d(x, 2),
+    "dilate2d": lambda x, w, g: cnnref.dilate2d(x, 2),
+}
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_no_argument_is_modified(rng, name):
+    x = rng.standard_normal((2, 3, 7, 6))
+    w = rng.standard_normal((4, 3, 3, 2))
+    g = rng.standard_normal(conv2d(x, w, stride=2, padding=1).shape)
+    copies = [a.copy() for a in (x, w, g)]
+    out = FUNCTIONS[name](x, w, g)
+    for before, after in zip(copies, (x, w, g), strict=True):
+        np.testing.assert_array_equal(before, after)
+    # and the results do not alias the arguments
+    for result in out if isinstance(out, tuple) else (out,):
+        for arg in (x, w, g):
+            assert not np.shares_memory(result, arg), name
+
+
+def test_nan_and_inf_propagate_like_numpy(rng):
+    x = rng.standard_normal((1, 1, 6, 6))
+    x[0, 0, 1, 1] = np.nan
+    x[0, 0, 5, 5] = np.inf
+    w = np.abs(rng.standard_normal((1, 1, 2, 2))) + 0.1
+    y = conv2d(x, w)
+    expected = conv2d_naive(x, w)
+    np.testing.assert_array_equal(np.isnan(y), np.isnan(expected))
+    np.testing.assert_array_equal(np.isposinf(y), np.isposinf(expected))
+    assert np.isnan(y[0, 0, :2, :2]).all() and np.isposinf(y[0, 0, 4, 4])
+    assert np.isfinite(y[0, 0, 3, :4]).all()

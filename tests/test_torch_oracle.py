@@ -1,0 +1,189 @@
+"""cnnref against PyTorch (float64, relative tolerance 1e-10) over a grid of configurations.
+
+One helper runs the same convolution in both libraries and compares the
+forward value and every gradient, with a random upstream gradient (an all-ones
+gradient, i.e. ``.sum()``, could not see a missing kernel rotation) and random
+non-symmetric kernels. Skipped when torch is absent, unless
+CNNREF_REQUIRE_ORACLES=1.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+import zlib
+
+import numpy as np
+import pytest
+
+from cnnref import (
+    conv2d,
+    conv2d_backward,
+    conv2d_backward_naive,
+    conv2d_naive,
+    conv_remainder,
+    conv_transpose2d,
+    conv_transpose2d_naive,
+)
+from cnnref.geometry import conv_geometry
+
+from .helpers import assert_close
+
+pytestmark = pytest.mark.oracle
+
+RTOL = 1e-10
+
+SPATIAL = [((7, 5), (3, 2)), ((6, 6), (2, 2)), ((5, 8), (1, 3)), ((9, 7), (3, 3))]
+STRIDES = [1, 2, 3, (2, 3)]
+PADDINGS = [0, 1, (2, 0), "same"]
+DILATIONS = [1, 2, 3]
+# (in channels, out channels, groups): plain, rectangular channel maps,
+# groups 2, and depthwise (groups == in channels, multiplier 1 and 2)
+CHANNELS = [(1, 1, 1), (2, 3, 1), (3, 2, 1), (2, 4, 2), (2, 2, 2), (3, 3, 3), (3, 6, 3)]
+BATCHES = [1, 5]
+
+
+def _conv_grid():
+    cases = []
+    for (hw, k), s, p, d, (c, o, g), n in itertools.product(
+        SPATIAL, STRIDES, PADDINGS, DILATIONS, CHANNELS, BATCHES
+    ):
+        if p == "same" and s != 1:
+            continue
+        kw = {"stride": s, "padding": p, "dilation": d, "groups": g}
+        try:
+            conv_geometry((n, c, *hw), (o, c // g, *k), **kw)
+        except ValueError:
+            continue
+        cases.append(((n, c, *hw), (o, c // g, *k), kw))
+    return cases
+
+
+CONV_GRID = _conv_grid()
+
+
+def _id(case):
+    xs, ws, kw = case
+    parts = [f"x{'x'.join(map(str, xs))}", f"w{'x'.join(map(str, ws))}"]
+    parts += [f"{k[0]}{v}".replace(" ", "") for k, v in kw.items()]
+    return "-".join(parts)
+
+
+def _rng(case) -> np.random.Generator:
+    return np.random.default_rng(zlib.crc32(_id(case).encode()))
+
+
+def torch_conv(torch, x, w, b, grad_y, kw):
+    """Forward value and (grad_x, grad_w, grad_b) from PyTorch autograd, float64."""
+    xt = torch.tensor(x, requires_grad=True)
+    wt = torch.tensor(w, requires_grad=True)
+    bt = torch.tensor(b, requires_grad=True)
+    with warnings.catch_warnings():
+        # "padding='same' with even kernel lengths ... may require a copy": a
+        # performance note, not a difference in results
+        warnings.filterwarnings("ignore", message="Using padding='same'")
+        yt = torch.nn.functional.conv2d(xt, wt, bt, **kw)
+    yt.backward(torch.tensor(grad_y))
+    return yt.detach().numpy(), (xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy())
+
+
+def test_grid_covers_what_it_claims():
+    def remainder(xs, ws, kw):
+        geo = conv_geometry(xs, ws, **kw)
+        return [
+            conv_remainder(
+                geo.in_hw[i], geo.kernel[i], geo.stride[i], geo.pads[i], geo.dilation[i]
+            )
+            for i in (0, 1)
+        ]
+
+    assert len(CONV_GRID) > 1000
+    assert sum(any(remainder(*c)) for c in CONV_GRID) > 300, "stride remainders"
+    assert any(c[0][2] != c[0][3] and c[1][2] != c[1][3] for c in CONV_GRID), "rectangular"
+    assert {c[2]["dilation"] for c in CONV_GRID} >= {2, 3}
+    assert any(c[2]["groups"] == c[0][1] > 1 for c in CONV_GRID), "depthwise"
+    assert {c[0][0] for c in CONV_GRID} == {1, 5}
+
+
+@pytest.mark.parametrize("case", CONV_GRID, ids=_id)
+def test_conv2d_and_gradients_match_torch(torch, case):
+    xs, ws, kw = case
+    rng = _rng(case)
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+    b = rng.standard_normal(ws[0])
+    y = conv2d(x, w, b, **kw)
+    grad_y = rng.standard_normal(y.shape)
+    y_t, grads_t = torch_conv(torch, x, w, b, grad_y, kw)
+    assert_close(y, y_t, RTOL, "y")
+    for name, ours, theirs in zip(
+        ("grad_x", "grad_w", "grad_b"), conv2d_backward(grad_y, x, w, **kw), grads_t, strict=True
+    ):
+        assert_close(ours, theirs, RTOL, name)
+
+
+# The loop specification is slow; every seventh configuration of the grid.
+@pytest.mark.parametrize("case", CONV_GRID[::7], ids=_id)
+def test_naive_spec_matches_torch(torch, case):
+    xs, ws, kw = case
+    rng = _rng(case)
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+    b = rng.standard_normal(ws[0])
+    grad_y = rng.standard_normal(conv2d(x, w, **kw).shape)
+    y_t, grads_t = torch_conv(torch, x, w, b, grad_y, kw)
+    assert_close(conv2d_naive(x, w, b, **kw), y_t, RTOL, "y")
+    for name, ours, theirs in zip(
+        ("grad_x", "grad_w", "grad_b"),
+        conv2d_backward_naive(grad_y, x, w, **kw),
+        grads_t,
+        strict=True,
+    ):
+        assert_close(ours, theirs, RTOL, name)
+
+
+def _transpose_grid():
+    cases = []
+    for (h, w_), (kh, kw), s, p, d, (c, o, g), n in itertools.product(
+        [(3, 4), (4, 2)], [(3, 2), (2, 2), (1, 3)], [1, 2, 3], [0, 1, 2], [1, 2, 3],
+        [(2, 3, 1), (2, 4, 2), (3, 3, 3)], [1, 5],
+    ):  # fmt: skip
+        for op in range(max(s, d)):
+            out = [
+                (size - 1) * s - 2 * p + d * (k - 1) + op + 1 for size, k in ((h, kh), (w_, kw))
+            ]
+            if min(out) < 1:
+                continue
+            cases.append(
+                (
+                    (n, c, h, w_),
+                    (c, o // g, kh, kw),
+                    {"stride": s, "padding": p, "output_padding": op, "groups": g, "dilation": d},
+                )
+            )
+    return cases
+
+
+TRANSPOSE_GRID = _transpose_grid()
+
+
+@pytest.mark.parametrize("case", TRANSPOSE_GRID, ids=_id)
+def test_conv_transpose2d_matches_torch(torch, case):
+    xs, ws, kw = case
+    rng = _rng(case)
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+    b = rng.standard_normal(ws[1] * kw["groups"])
+    expected = torch.nn.functional.conv_transpose2d(
+        torch.tensor(x), torch.tensor(w), torch.tensor(b), **kw
+    ).numpy()
+    assert_close(conv_transpose2d(x, w, b, **kw), expected, RTOL)
+    if zlib.crc32(_id(case).encode()) % 5 == 0:
+        assert_close(conv_transpose2d_naive(x, w, b, **kw), expected, RTOL, "naive")
+
+
+def test_same_padding_of_even_kernels_matches_torch(torch):
+    # PyTorch puts the odd zero of 'same' padding at the bottom/right.
+    rng = np.random.default_rng(3)
+    x, w = rng.standard_normal((2, 2, 6, 7)), rng.standard_normal((3, 2, 2, 4))
+    b = np.zeros(3)
+    expected, _ = torch_conv(torch, x, w, b, np.zeros((2, 3, 6, 7)), {"padding": "same"})
+    assert_close(conv2d(x, w, padding="same"), expected, RTOL)
+    assert_close(conv2d(x, w, padding=(0, 1, 1, 2)), expected, RTOL, "explicit pads")
