@@ -14,7 +14,7 @@ def test_readme_example_runs():
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
     assert blocks, "README has no python example"
     namespace: dict = {}
-    exec(blocks[0], namespace)  # noqa: S102 - the project's own README
+    exec(blocks[0], namespace)
     cnnref = namespace["cnnref"]
     x, k = namespace["x"], namespace["k"]
     assert x.shape == (8, 3, 32, 32)
