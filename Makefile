@@ -3,6 +3,7 @@
 # with the extras it needs, so `make site` and `make test` work on a fresh clone.
 
 PYTHON ?= python3
+export NO_MKDOCS_2_WARNING := 1
 VENV   := .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
