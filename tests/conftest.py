@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -36,3 +38,45 @@ def torch():
         pytest.skip(message)
     torch.set_num_threads(1)
     return torch
+
+
+# -- the report of the last full run, shown on the site's verification page ---------------
+
+# Which layer of checking each test module belongs to.
+LAYERS = {
+    "test_signal": "scipy.signal oracle",
+    "test_conv_spec": "loop specification vs scipy, finite differences, adjoint",
+    "test_conv_fast": "fast path vs loop specification",
+    "test_torch_oracle": "PyTorch oracle",
+    "test_errors": "input validation",
+    "test_shapes": "output-size arithmetic",
+    "test_readme": "documentation examples",
+    "test_site_browser": "site in a real browser",
+}
+REPORT = Path(__file__).resolve().parents[1] / "build" / "test-report.json"
+_outcomes: dict[str, str] = {}
+
+
+def pytest_runtest_logreport(report) -> None:
+    if report.when == "call" or report.outcome != "passed":
+        # a failure or skip in setup/teardown decides the test's outcome
+        if _outcomes.get(report.nodeid) in ("failed",):
+            return
+        _outcomes[report.nodeid] = report.outcome
+
+
+def pytest_sessionfinish(session, exitstatus) -> None:
+    """After a full run (no paths or -k given), write per-layer counts to build/."""
+    options = session.config.option
+    if options.file_or_dir or options.keyword or options.markexpr or not _outcomes:
+        return
+    layers: dict[str, dict[str, int]] = {}
+    for nodeid, outcome in _outcomes.items():
+        module = nodeid.split("::")[0].rsplit("/", 1)[-1].removesuffix(".py")
+        layer = LAYERS.get(module, module)
+        counts = layers.setdefault(layer, {"passed": 0, "failed": 0, "skipped": 0})
+        counts[outcome] = counts.get(outcome, 0) + 1
+    REPORT.parent.mkdir(parents=True, exist_ok=True)
+    tmp = REPORT.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"layers": layers}, indent=2, sort_keys=True) + "\n")
+    os.replace(tmp, REPORT)

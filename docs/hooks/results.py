@@ -1,8 +1,10 @@
 """Fill the results pages from the files the commands write.
 
 A page includes ``<!-- cnnref:benchmarks -->`` where the table of the last
-``make bench`` run (``benchmarks/results/conv.json``) goes, so the page shows
-the measured numbers, never a copy typed by hand.
+``make bench`` run (``benchmarks/results/conv.json``) goes, and
+``<!-- cnnref:test-report -->`` where the counts of the last full ``make test``
+run (``build/test-report.json``) go, so the pages show measured numbers, never
+a copy typed by hand.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "benchmarks" / "results" / "conv.json"
+TEST_REPORT = ROOT / "build" / "test-report.json"
 
 
 def _fmt_us(value) -> str:
@@ -47,7 +50,31 @@ def benchmark_table() -> str:
     return "\n".join(lines)
 
 
+def test_report_table() -> str:
+    if not TEST_REPORT.exists():
+        return (
+            "*No test run recorded in this checkout: `make test` writes the counts "
+            "(to `build/test-report.json`), and the next `make site` shows them here.*"
+        )
+    layers = json.loads(TEST_REPORT.read_text())["layers"]
+    lines = ["| layer of checking | passed | failed | skipped |", "|---|---:|---:|---:|"]
+    for name in sorted(layers):
+        counts = layers[name]
+        lines.append(
+            f"| {name} | {counts.get('passed', 0)} | {counts.get('failed', 0)} "
+            f"| {counts.get('skipped', 0)} |"
+        )
+    return "\n".join(lines)
+
+
+MARKERS = {
+    "<!-- cnnref:benchmarks -->": benchmark_table,
+    "<!-- cnnref:test-report -->": test_report_table,
+}
+
+
 def on_page_markdown(markdown: str, page, config, files) -> str:
-    if "<!-- cnnref:benchmarks -->" in markdown:
-        markdown = markdown.replace("<!-- cnnref:benchmarks -->", benchmark_table())
+    for marker, table in MARKERS.items():
+        if marker in markdown:
+            markdown = markdown.replace(marker, table())
     return markdown
