@@ -70,6 +70,10 @@ def mse_grad(y, t, reduction: str = "mean") -> np.ndarray:
     return 2.0 * _scale(reduction, y.size) * (y - t)
 
 
+# PyTorch's bound on p (1 - p) is the float32 constant 1e-12, i.e. 9.99999996e-13.
+_BCE_EPS = float(np.float32(1e-12))
+
+
 def _check_probabilities(p: np.ndarray) -> None:
     if p.size and not (np.min(p) >= 0 and np.max(p) <= 1):
         raise ValueError("p: expected probabilities in [0, 1]")
@@ -92,7 +96,7 @@ def binary_cross_entropy_grad(p, t, reduction: str = "mean") -> np.ndarray:
     """``(p - t) / (p (1 - p))``, the denominator kept >= 1e-12 (as PyTorch)."""
     p, t = _pair(p, t, "p")
     _check_probabilities(p)
-    return _scale(reduction, p.size) * (p - t) / np.maximum(p * (1.0 - p), 1e-12)
+    return _scale(reduction, p.size) * (p - t) / np.maximum(p * (1.0 - p), _BCE_EPS)
 
 
 def binary_cross_entropy_with_logits(z, t, reduction: str = "mean") -> float:
