@@ -63,8 +63,11 @@ class Momentum:
                 raise ValueError(
                     f"params[{key!r}]: shape {p.shape} changed, velocity is {v.shape}"
                 )
-            v = g.astype(p.dtype, copy=True) if v is None else self.momentum * v + g
-            self.velocity[key] = v
+            if v is None:
+                v = self.velocity[key] = g.astype(p.dtype, copy=True)
+            else:
+                v *= self.momentum  # the velocity is the optimizer's own array
+                v += g
             p -= self.lr * v
 
     def __repr__(self):

@@ -23,10 +23,10 @@ pooling backward loops over the ``kh·kw`` kernel taps). The loop versions in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
+from numpy.lib.stride_tricks import as_strided
 
 from ._validate import as_real_array, check_ndim, int_pair
 from .shapes import conv_output_size
@@ -41,6 +41,8 @@ class PoolGeometry:
     padding: tuple[int, int]
     in_hw: tuple[int, int]
     out_hw: tuple[int, int]
+    # index arrays reused by every call with this geometry
+    plans: dict = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def padded_hw(self) -> tuple[int, int]:
@@ -69,12 +71,29 @@ def pool_geometry(x_shape, kernel_size, stride=None, padding=0) -> PoolGeometry:
     return PoolGeometry(kernel, stride, padding, in_hw, out_hw)
 
 
+_CACHE: dict = {}
+
+
+def _cached_geometry(x_shape, kernel_size, stride, padding) -> PoolGeometry:
+    """:func:`pool_geometry`, memoised; keyed by ``repr`` unless plain ints, so 2.0 still fails."""
+    args = (kernel_size, stride, padding)
+    plain = all(type(a) is int or a is None for a in args)
+    key = (x_shape, *args) if plain else (x_shape, *map(repr, args))
+    geo = _CACHE.get(key)
+    if geo is None:
+        geo = pool_geometry(x_shape, *args)
+        if len(_CACHE) >= 1024:
+            _CACHE.clear()
+        _CACHE[key] = geo
+    return geo
+
+
 def _prepare(x, kernel_size, stride, padding):
     x = as_real_array("x", x)
     check_ndim("x", x, (3, 4), "(N, C, H, W) or (C, H, W)")
     unbatched = x.ndim == 3
     x = x[None] if unbatched else x
-    return x, pool_geometry(x.shape, kernel_size, stride, padding), unbatched
+    return x, _cached_geometry(x.shape, kernel_size, stride, padding), unbatched
 
 
 def _check_grad(grad_y, x, geo, unbatched) -> np.ndarray:
@@ -87,31 +106,49 @@ def _check_grad(grad_y, x, geo, unbatched) -> np.ndarray:
 
 
 def _pad(x, geo, value) -> np.ndarray:
-    ph, pw = geo.padding
-    return np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)), constant_values=value)
+    (ph, pw), (h, w) = geo.padding, geo.in_hw
+    if ph == pw == 0:
+        return x
+    xp = np.full((*x.shape[:2], h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
+    xp[:, :, ph : ph + h, pw : pw + w] = x
+    return xp
 
 
 def _windows(xp, geo) -> np.ndarray:
-    """View (N, C, Ho, Wo, kh, kw) of the padded input: window (i, j) of every channel."""
-    sh, sw = geo.stride
-    ho, wo = geo.out_hw
-    return sliding_window_view(xp, geo.kernel, axis=(2, 3))[:, :, ::sh, ::sw][:, :, :ho, :wo]
+    """Read-only view (N, C, Ho, Wo, kh, kw) of the padded input: window (i, j) of each channel."""
+    (kh, kw), (sh, sw) = geo.kernel, geo.stride
+    s_n, s_c, s_h, s_w = xp.strides
+    shape = (*xp.shape[:2], *geo.out_hw, kh, kw)
+    return as_strided(xp, shape, (s_n, s_c, s_h * sh, s_w * sw, s_h, s_w), writeable=False)
+
+
+def _index_plan(geo) -> tuple[np.ndarray, np.ndarray]:
+    """Flat padded-plane index of each window's top-left entry (Ho, Wo), and of each tap."""
+    if "max" not in geo.plans:
+        (kh, kw), (sh, sw), wp = geo.kernel, geo.stride, geo.padded_hw[1]
+        ho, wo = geo.out_hw
+        origin = (np.arange(ho) * sh)[:, None] * wp + np.arange(wo) * sw
+        taps = (np.arange(kh)[:, None] * wp + np.arange(kw)).ravel()
+        geo.plans["max"] = origin, taps
+    return geo.plans["max"]
 
 
 def _max_pool(x, geo) -> tuple[np.ndarray, np.ndarray]:
     """Maxima (N, C, Ho, Wo) and their flat indices into the padded (Hp·Wp) plane."""
-    (kh, kw), (sh, sw), (ph, pw) = geo.kernel, geo.stride, geo.padding
-    ho, wo = geo.out_hw
-    wp = geo.padded_hw[1]
-    win = _windows(_pad(x, geo, -np.inf), geo).reshape(*x.shape[:2], ho, wo, kh * kw)
+    kh, kw = geo.kernel
+    win = _windows(_pad(x, geo, -np.inf), geo).reshape(*x.shape[:2], *geo.out_hw, kh * kw)
     tap = np.argmax(win, axis=-1)  # the first maximum in row-major order
-    y = np.take_along_axis(win, tap[..., None], axis=-1)[..., 0]
-    rows = np.arange(ho)[:, None] * sh + tap // kw
-    cols = np.arange(wo)[None, :] * sw + tap % kw
-    index = rows * wp + cols
-    # A window of -inf values only: PyTorch picks its first in-bounds position.
-    first = np.maximum(np.arange(ho) * sh, ph)[:, None] * wp + np.maximum(np.arange(wo) * sw, pw)
-    index = np.where(y == -np.inf, first, index)
+    y = np.max(win, axis=-1)
+    origin, taps = _index_plan(geo)
+    index = origin + taps[tap]
+    if geo.padding != (0, 0) and np.any(y == -np.inf):
+        # A window holding only -inf: PyTorch picks its first entry inside x, not the padding.
+        (ph, pw), (sh, sw), wp = geo.padding, geo.stride, geo.padded_hw[1]
+        ho, wo = geo.out_hw
+        first = np.maximum(np.arange(ho) * sh, ph)[:, None] * wp + np.maximum(
+            np.arange(wo) * sw, pw
+        )
+        index = np.where(y == -np.inf, first, index)
     return y, index
 
 
