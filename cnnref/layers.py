@@ -65,6 +65,16 @@ class Layer:
             raise RuntimeError(f"{self!r}: backward() before forward()")
         return getattr(self, attr)
 
+    @staticmethod
+    def _grad(grad_y, shape) -> np.ndarray:
+        """``grad_y`` as an array of the output's ``shape`` (never broadcast silently)."""
+        grad_y = as_real_array("grad_y", grad_y)
+        if grad_y.shape != tuple(shape):
+            raise ValueError(
+                f"grad_y: expected the output shape {tuple(shape)}, got {grad_y.shape}"
+            )
+        return grad_y
+
     def __call__(self, x):
         return self.forward(x)
 
@@ -150,6 +160,7 @@ class Dense(Layer):
 
     def backward(self, grad_y):
         x = self._saved("x")
+        grad_y = self._grad(grad_y, (x.shape[0], self.out_features))
         self.grads = {"weight": grad_y.T @ x}
         if self.bias is not None:
             self.grads["bias"] = grad_y.sum(axis=0)
@@ -173,8 +184,9 @@ class Flatten(Layer):
         return np.reshape(x, (self.shape[0], -1))
 
     def backward(self, grad_y):
+        shape = self._saved("shape")
         self.grads = {}
-        return np.reshape(grad_y, self._saved("shape"))
+        return np.reshape(self._grad(grad_y, (shape[0], int(np.prod(shape[1:])))), shape)
 
     def __repr__(self):
         return "Flatten()"
@@ -209,10 +221,7 @@ class MaxPool2D(_Pool):
     def backward(self, grad_y):
         self.grads = {}
         index = self._saved("index")
-        grad_y = as_real_array("grad_y", grad_y)
-        expected = index.shape[1:] if self.unbatched else index.shape
-        if grad_y.shape != expected:
-            raise ValueError(f"grad_y: expected the output shape {expected}, got {grad_y.shape}")
+        grad_y = self._grad(grad_y, index.shape[1:] if self.unbatched else index.shape)
         grad_y = grad_y[None] if self.unbatched else grad_y
         grad_x = _max_unpool(grad_y, index, self.geo, np.result_type(self.dtype, grad_y.dtype))
         return grad_x[0] if self.unbatched else grad_x
@@ -231,49 +240,59 @@ class AvgPool2D(_Pool):
 
 
 class Activation(Layer):
-    """An element-wise activation ``y = f(z)``; backward ``grad_z = grad_y · f'(z)``."""
+    """An element-wise activation ``y = f(z)``, by its name in ``cnnref.activations.ACTIVATIONS``.
 
-    name = ""
+    Backward: ``grad_z = grad_y · f'(z)``. ``kwargs`` go to ``f`` and ``f'``
+    (``negative_slope`` of leaky_relu).
+    """
 
-    def __init__(self, **kwargs):
-        self.kwargs = kwargs
-        self.f, self.df = act.ACTIVATIONS[self.name]
+    def __init__(self, name: str, **kwargs):
+        if name not in act.ACTIVATIONS:
+            raise ValueError(f"name: expected one of {sorted(act.ACTIVATIONS)}, got {name!r}")
+        self.name, self.kwargs = name, kwargs
+        self.f, self.df = act.ACTIVATIONS[name]
 
     def forward(self, x):
-        self.z = x
-        return self.f(x, **self.kwargs)
+        self.z = as_real_array("x", x)
+        return self.f(self.z, **self.kwargs)
 
     def backward(self, grad_y):
+        z = self._saved("z")
         self.grads = {}
-        return grad_y * self.df(self._saved("z"), **self.kwargs)
+        return self._grad(grad_y, z.shape) * self.df(z, **self.kwargs)
 
     def __repr__(self):
-        args = ", ".join(f"{k}={v}" for k, v in self.kwargs.items())
-        return f"{type(self).__name__}({args})"
+        args = "".join(f", {k}={v}" for k, v in self.kwargs.items())
+        if type(self) is Activation:
+            return f"Activation({self.name!r}{args})"
+        return f"{type(self).__name__}({args[2:]})"
 
 
 class Sigmoid(Activation):
-    name = "sigmoid"
+    def __init__(self):
+        super().__init__("sigmoid")
 
 
 class Tanh(Activation):
-    name = "tanh"
+    def __init__(self):
+        super().__init__("tanh")
 
 
 class ArcTan(Activation):
-    name = "arctan"
+    def __init__(self):
+        super().__init__("arctan")
 
 
 class ReLU(Activation):
-    name = "relu"
+    def __init__(self):
+        super().__init__("relu")
 
 
 class LeakyReLU(Activation):
-    name = "leaky_relu"
-
     def __init__(self, negative_slope: float = 0.01):
-        super().__init__(negative_slope=negative_slope)
+        super().__init__("leaky_relu", negative_slope=negative_slope)
 
 
 class Softplus(Activation):
-    name = "softplus"
+    def __init__(self):
+        super().__init__("softplus")

@@ -7,6 +7,7 @@ import pytest
 
 from cnnref import (
     SGD,
+    Activation,
     ArcTan,
     AvgPool2D,
     Conv2D,
@@ -256,3 +257,41 @@ def test_optimizer_errors():
         SGD(0.1).step(p, {"w": np.zeros(3)})
     with pytest.raises(TypeError, match=r"params\['w'\]: expected a float numpy array"):
         SGD(0.1).step({"w": [0.0, 0.0]}, {"w": np.zeros(2)})
+
+
+def test_activation_by_name_equals_its_class(rng):
+    z = rng.standard_normal((3, 4))
+    g = rng.standard_normal((3, 4))
+    for named, cls in [
+        (Activation("arctan"), ArcTan()),
+        (Activation("leaky_relu", negative_slope=0.3), LeakyReLU(0.3)),
+    ]:
+        np.testing.assert_array_equal(named.forward(z), cls.forward(z))
+        np.testing.assert_array_equal(named.backward(g), cls.backward(g))
+    assert repr(Activation("tanh")) == "Activation('tanh')"
+    assert repr(LeakyReLU(0.3)) == "LeakyReLU(negative_slope=0.3)"
+    with pytest.raises(ValueError, match=r"name: expected one of \['arctan'"):
+        Activation("swish")
+
+
+@pytest.mark.parametrize(
+    ("layer", "x", "bad_grad", "expected"),
+    [
+        (Dense(3, 2, rng=0), np.zeros((4, 3)), np.zeros(2), r"\(4, 2\)"),
+        (ReLU(), np.zeros((2, 3)), np.zeros(3), r"\(2, 3\)"),
+        (Flatten(), np.zeros((2, 3, 2)), np.zeros((2, 5)), r"\(2, 6\)"),
+        (MaxPool2D(2), np.zeros((1, 2, 4, 4)), np.zeros((1, 2, 2, 3)), r"\(1, 2, 2, 2\)"),
+        (AvgPool2D(2), np.zeros((1, 2, 4, 4)), np.zeros((1, 2, 2, 3)), r"\(1, 2, 2, 2\)"),
+        (
+            Conv2D(2, 1, 3, rng=0),
+            np.zeros((1, 2, 4, 4)),
+            np.zeros((1, 1, 3, 2)),
+            r"\(1, 1, 2, 2\)",
+        ),
+    ],
+    ids=lambda v: repr(v).split("(")[0] if not isinstance(v, np.ndarray | str) else "",
+)
+def test_layer_backward_rejects_a_wrong_grad_y_shape(layer, x, bad_grad, expected):
+    layer.forward(x)
+    with pytest.raises(ValueError, match=r"grad_y: expected the output shape " + expected):
+        layer.backward(bad_grad)
