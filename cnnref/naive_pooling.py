@@ -41,11 +41,15 @@ def _positions(geo, i, j):
 
 
 def _argmax(plane, geo, i, j):
-    """First position holding the window's maximum (a NaN counts as the maximum)."""
+    """First position holding the window's maximum, scanning in row-major order.
+
+    PyTorch's rule: start at the first position, move on when a value is larger
+    or is NaN (so a window with NaN points at its last NaN).
+    """
     best, where = -math.inf, None
     for r, c in _positions(geo, i, j):
         v = plane[r, c]
-        if where is None or v > best or (math.isnan(v) and not math.isnan(best)):
+        if where is None or v > best or math.isnan(v):
             best, where = v, (r, c)
     return where
 

@@ -11,7 +11,9 @@ Conventions (those of ``torch.nn.functional.max_pool2d`` / ``avg_pool2d``):
   division, i.e. ``ceil_mode=False``): rows a stride remainder leaves out
   get a zero gradient;
 * max pooling pads with ``-inf``; the gradient of each window goes to its
-  **first** maximum in row-major order, and overlapping windows add up;
+  **first** maximum in row-major order, and overlapping windows add up (a
+  window holding NaN has the maximum NaN, and as in PyTorch its gradient goes
+  to its last NaN);
 * average pooling pads with zeros and always divides by ``kh·kw``
   (``count_include_pad=True``); its gradient spreads ``δ / (kh·kw)`` evenly
   over the window.
@@ -139,6 +141,9 @@ def _max_pool(x, geo) -> tuple[np.ndarray, np.ndarray]:
     win = _windows(_pad(x, geo, -np.inf), geo).reshape(*x.shape[:2], *geo.out_hw, kh * kw)
     tap = np.argmax(win, axis=-1)  # the first maximum in row-major order
     y = np.max(win, axis=-1)
+    if np.isnan(y).any():  # PyTorch's rule `v > best or isnan(v)` keeps the last NaN
+        last_nan = win.shape[-1] - 1 - np.argmax(np.isnan(win[..., ::-1]), axis=-1)
+        tap = np.where(np.isnan(y), last_nan, tap)
     origin, taps = _index_plan(geo)
     index = origin + taps[tap]
     if geo.padding != (0, 0) and np.any(y == -np.inf):

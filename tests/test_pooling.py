@@ -135,6 +135,20 @@ def test_windows_of_minus_infinity_match_torch(torch):
 
 
 @pytest.mark.oracle
+def test_nan_windows_match_torch(torch, rng):
+    x = rng.integers(0, 3, (2, 2, 6, 7)).astype(float)
+    x[rng.random(x.shape) < 0.2] = np.nan
+    kw = {"kernel_size": 3, "stride": 2, "padding": 1}
+    grad_y = rng.standard_normal((2, 2, 3, 4))
+    y_t, grad_x_t = torch_pool(torch, "max", x, grad_y, kw)
+    assert np.isnan(y_t).sum() > 3, "the case has NaN windows"
+    np.testing.assert_array_equal(max_pool2d(x, **kw), y_t)
+    np.testing.assert_array_equal(max_pool2d_naive(x, **kw), y_t)
+    assert_close(max_pool2d_backward(grad_y, x, **kw), grad_x_t, 1e-15)
+    assert_close(max_pool2d_backward_naive(grad_y, x, **kw), grad_x_t, 1e-15)
+
+
+@pytest.mark.oracle
 @pytest.mark.parametrize("kind", ["max", "avg"])
 def test_unbatched_input_matches_torch(torch, kind, rng):
     x = rng.standard_normal((3, 6, 7))
