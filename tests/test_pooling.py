@@ -12,6 +12,8 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from cnnref import (
     avg_pool2d,
@@ -189,6 +191,41 @@ def test_fast_matches_loop_spec(case, kind, ties, rng):
     grad_y = rng.standard_normal(y.shape)
     assert_close(FAST[kind][0](x, **kw), y, 1e-14, "y")
     assert_close(FAST[kind][1](grad_y, x, **kw), SPEC[kind][1](grad_y, x, **kw), 1e-14, "grad_x")
+
+
+@st.composite
+def pool_cases(draw):
+    """Random shapes (down to 1x1 and kernel 1), every argument form, ties likely."""
+    n, c = draw(st.integers(1, 3)), draw(st.integers(1, 2))
+    h, w = draw(st.integers(1, 7)), draw(st.integers(1, 7))
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    stride = draw(st.sampled_from([None, 1, 2, 3, (1, 2), (3, 1), (4, 4)]))
+    padding = (draw(st.integers(0, kernel[0] // 2)), draw(st.integers(0, kernel[1] // 2)))
+    kw = {
+        "kernel_size": draw(st.sampled_from([kernel, list(kernel)]))
+        if kernel[0] != kernel[1]
+        else kernel[0],
+        "stride": stride,
+        "padding": padding if padding[0] != padding[1] else padding[0],
+    }
+    try:
+        pool_geometry((n, c, h, w), **kw)
+    except ValueError:
+        assume(False)
+    seed = draw(st.integers(0, 2**32 - 1))
+    x = np.random.default_rng(seed).integers(-1, 2, (n, c, h, w)).astype(float)
+    return x, kw, seed
+
+
+@given(pool_cases())
+def test_fast_matches_loop_spec_on_random_configurations(case):
+    x, kw, seed = case
+    grad_y = np.random.default_rng(seed + 1).standard_normal(max_pool2d_naive(x, **kw).shape)
+    for kind in ("max", "avg"):
+        (fwd, bwd), (fwd_spec, bwd_spec) = FAST[kind], SPEC[kind]
+        assert_close(fwd(x, **kw), fwd_spec(x, **kw), 1e-14, f"{kind} y")
+        assert_close(bwd(grad_y, x, **kw), bwd_spec(grad_y, x, **kw), 1e-14, f"{kind} grad_x")
+        assert_close(fwd(x[0], **kw), fwd_spec(x, **kw)[0], 1e-14, f"{kind} unbatched")
 
 
 def test_loop_spec_by_hand():
