@@ -7,6 +7,11 @@ library imports numpy only.
 Conventions: NCHW arrays, OIHW weights; :func:`conv2d` computes
 **cross-correlation** (what frameworks call convolution); :func:`convolve2d`
 is true convolution, i.e. correlation with :func:`rot180` of the kernel.
+
+Beyond convolution: pooling (:mod:`cnnref.pooling`, PyTorch's semantics),
+activations with their derivatives, losses with their gradients, layers with
+forward and backward side by side, :class:`Sequential`, the optimizers
+:class:`SGD` and :class:`Momentum`, and :func:`gradcheck`.
 """
 
 from .activations import (

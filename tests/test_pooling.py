@@ -108,6 +108,21 @@ def test_pooling_matches_torch(torch, case, kind, ties, rng):
     assert_close(backward(grad_y, x, **kw), grad_x_t, 1e-14, "grad_x")
 
 
+# The loop specification against PyTorch directly, so a mistake cannot hide in both.
+@pytest.mark.oracle
+@pytest.mark.parametrize("kind", ["max", "avg"])
+@pytest.mark.parametrize("case", GRID[1::4], ids=_id)
+def test_loop_spec_matches_torch(torch, case, kind, rng):
+    shape, kw = case
+    x = _inputs(rng, shape, ties=True)
+    forward, backward = SPEC[kind]
+    y = forward(x, **kw)
+    grad_y = rng.standard_normal(y.shape)
+    y_t, grad_x_t = torch_pool(torch, kind, x, grad_y, kw)
+    assert_close(y, y_t, 1e-14, "y")
+    assert_close(backward(grad_y, x, **kw), grad_x_t, 1e-14, "grad_x")
+
+
 @pytest.mark.oracle
 def test_ties_really_are_resolved_as_in_torch(torch):
     # Every window is constant: the whole gradient must land on its top-left entry,
