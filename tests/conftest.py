@@ -52,6 +52,12 @@ LAYERS = {
     "test_shapes": "output-size arithmetic",
     "test_readme": "documentation examples",
     "test_site_browser": "site in a real browser",
+    "test_pooling": "pooling vs PyTorch, loop specification, finite differences",
+    "test_activations": "activations vs PyTorch, closed forms, finite differences",
+    "test_losses": "losses vs PyTorch, closed forms, finite differences",
+    "test_layers": "layers and Sequential vs finite differences and PyTorch",
+    "test_gradcheck": "gradcheck catches wrong gradients",
+    "test_no_mutation": "no function modifies its arguments",
 }
 REPORT = Path(__file__).resolve().parents[1] / "build" / "test-report.json"
 _outcomes: dict[str, str] = {}

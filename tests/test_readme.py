@@ -23,3 +23,14 @@ def test_readme_example_runs():
     )
     assert namespace["grad_x"].shape == x.shape
     assert namespace["grad_w"].shape == namespace["w"].shape
+
+
+def test_readme_network_example_runs():
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+    assert len(blocks) >= 2, "README has no network example"
+    namespace: dict = {}
+    exec(blocks[0], namespace)
+    exec(blocks[1].replace("print(", "result = ("), namespace)
+    assert namespace["logits"].shape == (5, 10)
+    assert namespace["result"].max_error < 1e-7
+    assert set(namespace["model"].gradients()) == {"0.weight", "0.bias", "4.weight", "4.bias"}
