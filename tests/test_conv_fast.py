@@ -206,6 +206,9 @@ FUNCTIONS = {
     "rot180": lambda x, w, g: cnnref.rot180(w),
     "pad2d": lambda x, w, g: cnnref.pad2d(x, 2),
     "dilate2d": lambda x, w, g: cnnref.dilate2d(x, 2),
+    # the settings that change nothing still return a new array
+    "pad2d-zero": lambda x, w, g: cnnref.pad2d(x, 0),
+    "dilate2d-one": lambda x, w, g: cnnref.dilate2d(x, 1),
 }
 
 

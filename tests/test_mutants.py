@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from .mutants import core
+from .mutants import core, plugin
 from .mutants.catalogue import all_mutants
 from .mutants.model import Mutant, Patch, StaleMutant
 from .mutants.runner import (
@@ -87,6 +87,17 @@ def test_a_patch_must_match_exactly_once(tmp_path):
     assert mutant("y = 2", "y = 3").problems(tmp_path) == []
     mutant("y = 2", "y = 3").apply(tmp_path)
     assert (tmp_path / "cnnref" / "a.py").read_text() == "x = 1\nx = 1\ny = 3\n"
+
+
+def test_plugin_refuses_to_test_the_wrong_tree(tmp_path, monkeypatch):
+    # were the tests to import the project's own cnnref, not the mutated copy,
+    # every mutant would survive; the run stops instead
+    monkeypatch.setenv(plugin.TREE, str(tmp_path))
+    with pytest.raises(pytest.UsageError, match="not from the mutated copy"):
+        plugin.pytest_configure(None)
+    monkeypatch.setenv(plugin.TREE, str(ROOT))
+    monkeypatch.delenv(plugin.RUNTIME, raising=False)
+    plugin.pytest_configure(None)  # the right tree: accepted
 
 
 def test_first_failure_reads_pytest_summary():

@@ -95,6 +95,63 @@ MUTANTS = [
             "dtype=x.dtype)\n    out[..., :: dh + 1, :: dw + 1] = x\n",
         ),
     ),
+    Mutant(
+        name="rot180-returns-a-view",
+        target="signal",
+        description="rot180 returns a flipped view: writing into the result writes into the "
+        "kernel",
+        source="the style notes' rule: never change an argument, never alias one",
+        tests=(
+            f"{SIGNAL}::test_rot180_flips_the_last_two_axes",
+            f"{FAST}::test_no_argument_is_modified",
+        ),
+        patches=_patch(
+            "signal.py",
+            "    return k[..., ::-1, ::-1].copy()\n",
+            "    return k[..., ::-1, ::-1]\n",
+        ),
+    ),
+    Mutant(
+        name="pad2d-aliases-when-unpadded",
+        target="signal",
+        description="pad2d with zero padding returns its argument itself instead of a new array",
+        source="a shortcut for the common case that breaks the no-aliasing contract",
+        tests=(f"{FAST}::test_no_argument_is_modified", SIGNAL),
+        patches=_patch(
+            "signal.py",
+            '    (top, bottom), (left, right) = padding_pairs("padding", padding, '
+            "allow_strings=False)\n",
+            '    (top, bottom), (left, right) = padding_pairs("padding", padding, '
+            "allow_strings=False)\n    if top == bottom == left == right == 0:\n"
+            "        return x\n",
+        ),
+    ),
+    Mutant(
+        name="dilate2d-aliases-at-dilation-1",
+        target="signal",
+        description="dilate2d with dilation 1 returns its argument itself instead of a new array",
+        source="a shortcut for the common case that breaks the no-aliasing contract",
+        tests=(f"{FAST}::test_no_argument_is_modified", SIGNAL),
+        patches=_patch(
+            "signal.py",
+            '    dh, dw = int_pair("dilation", dilation, minimum=1)\n',
+            '    dh, dw = int_pair("dilation", dilation, minimum=1)\n'
+            "    if dh == dw == 1:\n        return x\n",
+        ),
+    ),
+    Mutant(
+        name="integers-stay-integers",
+        target="validation",
+        description="integer input is kept as integers: the results are truncated to an integer "
+        "dtype instead of float64",
+        source="the dtype contract: integers become float64, floats keep their precision",
+        tests=(f"{SIGNAL}::test_dtype_follows_the_input", FAST_FLOAT32),
+        patches=_patch(
+            "_validate.py",
+            '    if kind in "iu":\n        return arr.astype(np.float64)\n',
+            '    if kind in "iu":\n        return arr\n',
+        ),
+    ),
     # -- sizes and padding ------------------------------------------------------------------
     Mutant(
         name="output-size-ceil",
@@ -147,6 +204,19 @@ MUTANTS = [
             "        pads=((pad[0] + 1, pad[0] + 1), (pad[1], pad[1])),\n",
         ),
     ),
+    Mutant(
+        name="geometry-cache-keyed-on-shapes",
+        target="geometry",
+        description="the memoised geometry is looked up by the array shapes only: a call with "
+        "another stride or padding gets a stale one",
+        source="memoisation keyed on part of the arguments",
+        tests=(FAST_FORWARD, FAST_BACKWARD, TORCH_CONV),
+        patches=_patch(
+            "geometry.py",
+            "        key = (build.__name__, *args)\n",
+            "        key = (build.__name__, *args[:2])\n",
+        ),
+    ),
     # -- conv2d forward and backward, fast path ---------------------------------------------
     Mutant(
         name="forward-is-true-convolution",
@@ -160,6 +230,14 @@ MUTANTS = [
             "columns.grouped_weight(w, geo), columns.im2col(x, geo)",
             "columns.grouped_weight(w[..., ::-1, ::-1], geo), columns.im2col(x, geo)",
         ),
+    ),
+    Mutant(
+        name="forward-bias-dropped",
+        target="conv forward (fast)",
+        description="conv2d accepts a bias and does not add it",
+        source="a bias argument threaded through but never used",
+        tests=(FAST_FORWARD, TORCH_CONV),
+        patches=_patch("conv.py", "        y += b[:, None, None, None]\n", "        pass\n"),
     ),
     Mutant(
         name="dx-kernel-not-rotated",
