@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from .mutants.catalogue import all_mutants
 from .mutants.model import Mutant, Patch, StaleMutant
 from .mutants.runner import (
     KILLED,
+    RESULTS,
     SURVIVED,
     Outcome,
     Runner,
@@ -61,6 +63,24 @@ def test_catalogue_covers_the_convolution_core():
     for strategy in ("small problems", "strided taps", "full-width rows"):
         assert f"col2im ({strategy})" in targets
     assert any(m.runtime for m in core.MUTANTS), "the run-time form is exercised"
+
+
+def test_kill_table_is_the_current_catalogue():
+    # the committed table (docs/verification/mutants.json) is rewritten by `make mutate`
+    document = json.loads((ROOT / RESULTS).read_text())
+    rows = {row["name"]: row for row in document["mutants"]}
+    mutants = {m.name: m for m in all_mutants()}
+    assert sorted(rows) == sorted(mutants), "run `make mutate` to rewrite the kill table"
+    for name, row in rows.items():
+        m = mutants[name]
+        assert (row["target"], row["description"], row["source"]) == (
+            m.target,
+            m.description,
+            m.source,
+        ), f"{name}: run `make mutate` to rewrite the kill table"
+        assert row["status"] == KILLED, name
+        assert row["killed_by"].split("::")[0] in {t.split("::")[0] for t in m.tests}, name
+    assert document["summary"] == {KILLED: len(mutants)}
 
 
 def test_a_patch_must_match_exactly_once(tmp_path):
@@ -189,6 +209,9 @@ def test_an_interrupted_run_leaves_the_tree_as_it_was(tmp_path, how):
         text=True,
         start_new_session=True,  # its own process group, so that SIGKILL reaches every child
     )
+    # should the runner hang before it starts the mutant, end it (the test then fails)
+    watchdog = threading.Timer(120, os.killpg, (proc.pid, signal.SIGKILL))
+    watchdog.start()
     try:
         seen = []
         for line in proc.stdout:
@@ -210,6 +233,7 @@ def test_an_interrupted_run_leaves_the_tree_as_it_was(tmp_path, how):
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=60)
     finally:
+        watchdog.cancel()
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
