@@ -240,6 +240,14 @@ MUTANTS = [
         patches=_patch("conv.py", "        y += b[:, None, None, None]\n", "        pass\n"),
     ),
     Mutant(
+        name="transpose-bias-dropped",
+        target="conv transpose (fast)",
+        description="conv_transpose2d accepts a bias and does not add it",
+        source="a bias argument threaded through but never used",
+        tests=(FAST_TRANSPOSE, TORCH_TRANSPOSE),
+        patches=_patch("conv.py", "        y += b[:, None, None]\n", "        pass\n"),
+    ),
+    Mutant(
         name="dx-kernel-not-rotated",
         target="conv backward (fast)",
         description="input gradient correlates δ with w instead of rot180(w) "
@@ -484,6 +492,19 @@ MUTANTS = [
         ),
     ),
     # -- the loop specification -------------------------------------------------------------
+    Mutant(
+        name="naive-forward-groups-mixed-up",
+        target="naive spec",
+        description="the loop forward reads the first group's input channels for every output "
+        "channel",
+        source="grouped convolution reduced to a channel-count check",
+        tests=(SPEC_FORWARD, FAST_FORWARD, TORCH_SPEC),
+        patches=_patch(
+            "naive.py",
+            "y[n, o, i, j] = np.sum(xp[n, channels, rows, cols] * w[o])",
+            "y[n, o, i, j] = np.sum(xp[n, :c_in, rows, cols] * w[o])",
+        ),
+    ),
     Mutant(
         name="naive-dx-kernel-not-rotated",
         target="naive spec",
