@@ -9,12 +9,13 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
 .DEFAULT_GOAL := help
-.PHONY: help test lint format pytest site serve bench oracle clean
+.PHONY: help test lint format pytest mutate site serve bench oracle clean
 
 help:
 	@echo "make site    build the site into site/ (mkdocs, strict)"
 	@echo "make serve   serve the site on http://127.0.0.1:8000"
 	@echo "make test    linter (ruff check, ruff format --check) and pytest"
+	@echo "make mutate  mutation suite: every planted backprop bug must fail the tests"
 	@echo "make bench   speed of cnnref vs the naive loops vs PyTorch"
 	@echo "make oracle  install the optional PyTorch oracle (torch==2.13.0)"
 	@echo "make format  apply ruff's formatter and safe fixes"
@@ -36,6 +37,10 @@ lint: $(VENV)/.installed-test
 
 pytest: $(VENV)/.installed-test
 	$(BIN)/pytest
+
+# Each mutant of tests/mutants runs on a temporary copy; the tree is never modified.
+mutate: $(VENV)/.installed-test
+	$(PY) -m tests.mutants
 
 format: $(VENV)/.installed-test
 	$(BIN)/ruff check --fix .

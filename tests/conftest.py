@@ -8,11 +8,19 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 
 # Shared 2-core machines: never let a slow moment fail a property test.
 settings.register_profile(
     "cnnref", deadline=None, suppress_health_check=[HealthCheck.too_slow], max_examples=60
+)
+# The mutation suite (tests/mutants) needs to know that a test fails, not the
+# smallest failing example: no shrinking, no example database.
+settings.register_profile(
+    "mutants",
+    parent=settings.get_profile("cnnref"),
+    phases=(Phase.explicit, Phase.generate),
+    database=None,
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "cnnref"))
 

@@ -17,6 +17,7 @@ from cnnref import (
     conv_transpose2d,
     conv_transpose2d_naive,
 )
+from cnnref.geometry import conv_geometry
 
 from .helpers import assert_close
 from .strategies import conv_configs, transpose_configs
@@ -53,6 +54,16 @@ PATH_CASES = [
     pytest.param((4, 6, 17, 15), (8, 3, 3, 2), {"stride": 2, "groups": 2}, "taps", id="strided"),
     pytest.param(
         (3, 4, 16, 13), (6, 4, 3, 3), {"stride": (3, 2), "padding": 1}, "taps", id="s3x2"
+    ),
+    # a stride remainder in both axes larger than the bottom/right padding: the
+    # last row and column are read by no window and must get zero gradient
+    pytest.param((4, 4, 17, 14), (6, 4, 3, 3), {"stride": (3, 2)}, "taps", id="remainder"),
+    pytest.param(
+        (4, 6, 18, 14),
+        (6, 3, 3, 2),
+        {"stride": (3, 2), "dilation": 2, "groups": 2},
+        "taps",
+        id="dilated-remainder",
     ),
     pytest.param((6, 4, 14, 12), (5, 4, 5, 3), {"padding": (2, 1)}, "wide", id="wide"),
     pytest.param(
@@ -98,6 +109,28 @@ def test_every_input_gradient_strategy_matches_spec(rng, monkeypatch, xs, ws, kw
         1e-13,
         "conv_transpose2d",
     )
+
+
+def test_strategy_cases_cover_what_they_claim():
+    # remainder rows/columns on the strided-taps path, beyond the far padding
+    # (a buffer that drops them, or an alignment that shifts them, must show)
+    def far_remainders(xs, ws, kw):
+        kw = {"stride": 1, "padding": 0, "dilation": 1, "groups": 1, **kw}
+        geo = conv_geometry(xs, ws, **kw)
+        return [
+            conv_remainder(
+                geo.in_hw[i], geo.kernel[i], geo.stride[i], geo.pads[i], geo.dilation[i]
+            )
+            - geo.pads[i][1]
+            for i in (0, 1)
+        ]
+
+    taps = [p.values for p in PATH_CASES if p.values[3] == "taps"]
+    assert any(min(far_remainders(*c[:3])) > 0 for c in taps), "remainders on the taps path"
+    assert any(c[2].get("dilation", 1) != 1 and c[1][3] > 1 for c in taps), "dilated taps"
+    assert any(c[2].get("groups", 1) > 1 for c in taps), "groups on the taps path"
+    paths = {p.values[3] for p in PATH_CASES}
+    assert paths == {"bincount", "taps", "wide"}
 
 
 def _axis_params(kw):
@@ -173,6 +206,9 @@ FUNCTIONS = {
     "rot180": lambda x, w, g: cnnref.rot180(w),
     "pad2d": lambda x, w, g: cnnref.pad2d(x, 2),
     "dilate2d": lambda x, w, g: cnnref.dilate2d(x, 2),
+    # the settings that change nothing still return a new array
+    "pad2d-zero": lambda x, w, g: cnnref.pad2d(x, 0),
+    "dilate2d-one": lambda x, w, g: cnnref.dilate2d(x, 1),
 }
 
 

@@ -16,6 +16,7 @@ import scipy.signal
 from hypothesis import given
 
 from cnnref import (
+    conv2d,
     conv2d_backward_naive,
     conv2d_naive,
     conv_remainder,
@@ -55,8 +56,30 @@ def test_naive_forward_matches_scipy(case):
     assert_close(conv2d_naive(x, w, b, **kw), scipy_conv2d(x, w, b, **kw), 1e-12)
 
 
-def central_differences(f, a, eps=1e-6):
-    """∂f/∂a entry by entry, (f(a + ε) - f(a - ε)) / 2ε, in float64."""
+@pytest.mark.parametrize("dilation", [1, 2, (1, 3)])
+@pytest.mark.parametrize(("hw", "khw"), [((6, 7), (2, 4)), ((5, 8), (3, 2)), ((7, 6), (4, 3))])
+def test_same_padding_matches_scipy_same_mode(rng, hw, khw, dilation):
+    # 'same' padding resolved by scipy, not by the library's geometry: PyTorch
+    # puts the odd zero of an even (dilated) kernel at the bottom/right, which
+    # is the window scipy.signal's 'same' mode keeps for correlation
+    x = rng.standard_normal((2, 3, *hw))
+    w = rng.standard_normal((2, 3, *khw))
+    wd = dilate2d(w, dilation)
+    expected = np.zeros((2, 2, *hw))
+    for n, o, c in np.ndindex(2, 2, 3):
+        expected[n, o] += scipy.signal.correlate2d(x[n, c], wd[o, c], "same")
+    assert_close(conv2d_naive(x, w, padding="same", dilation=dilation), expected, 1e-12)
+    assert_close(conv2d(x, w, padding="same", dilation=dilation), expected, 1e-12, "fast")
+
+
+def central_differences(f, a, eps=1e-3):
+    """∂f/∂a entry by entry, (f(a + ε) - f(a - ε)) / 2ε, in float64.
+
+    The losses below are linear in each argument, so the step causes no
+    truncation error; a step of 1e-3 rather than 1e-6 keeps the rounding error
+    of the two loss values (about ulp(L) / ε) well below the tolerance even
+    when a gradient entry is small.
+    """
     grad = np.zeros_like(a)
     for idx in np.ndindex(a.shape):
         plus, minus = a.copy(), a.copy()
