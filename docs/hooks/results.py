@@ -15,6 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "benchmarks" / "results" / "conv.json"
 TEST_REPORT = ROOT / "build" / "test-report.json"
+MUTANTS = ROOT / "docs" / "verification" / "mutants.json"
 
 
 def _fmt_us(value) -> str:
@@ -67,9 +68,28 @@ def test_report_table() -> str:
     return "\n".join(lines)
 
 
+def mutant_table() -> str:
+    if not MUTANTS.exists():
+        return "*No mutation run recorded: run `make mutate`.*"
+    rows = json.loads(MUTANTS.read_text())["mutants"]
+    killed = sum(r["status"] == "killed" for r in rows)
+    lines = [
+        f"**{killed} of {len(rows)} mutants killed** in the last `make mutate` run.",
+        "",
+        "| mutant | part | the bug | idea from | killed by |",
+        "|---|---|---|---|---|",
+    ]
+    for r in sorted(rows, key=lambda r: (r["target"], r["name"])):
+        killer = (r.get("killed_by") or "—").replace("tests/", "")
+        cells = [r["name"], r["target"], r["description"], r["source"], f"`{killer}`"]
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines)
+
+
 MARKERS = {
     "<!-- cnnref:benchmarks -->": benchmark_table,
     "<!-- cnnref:test-report -->": test_report_table,
+    "<!-- cnnref:mutants -->": mutant_table,
 }
 
 

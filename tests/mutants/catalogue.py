@@ -11,10 +11,10 @@ negative control) must reject.
 
 from __future__ import annotations
 
-from . import core
+from . import core, training
 from .model import Mutant
 
-PARTS = (core,)
+PARTS = (core, training)
 
 
 def all_mutants() -> list[Mutant]:
