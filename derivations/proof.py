@@ -18,6 +18,7 @@ statement holds or a control is rejected.
 from __future__ import annotations
 
 import itertools
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -194,6 +195,14 @@ def index_labels(name: str, shape: tuple[int, ...]) -> list[str]:
     return labels
 
 
+_GREEK = {"sigma", "phi", "psi", "rho", "tau"}
+
+
+def _prime_name(match: re.Match) -> str:
+    name = match.group(1)
+    return f"\\{name}'" if name in _GREEK else f"{name}'"
+
+
 def latex(expr, display: Callable | None = None) -> str:
     """LaTeX of one entry, after the optional display substitution (names for subexpressions)."""
     if isinstance(expr, Poly):
@@ -201,7 +210,7 @@ def latex(expr, display: Callable | None = None) -> str:
     expr = canonical(sp.sympify(expr))
     if display is not None:
         expr = display(expr)
-    return sp.latex(expr)
+    return re.sub(r"\\operatorname\{([A-Za-z]+)'\}", _prime_name, sp.latex(expr))
 
 
 def prove(

@@ -1,0 +1,67 @@
+"""Activations: undefined functions for the general proofs, concrete ones as specialisations.
+
+A proof written with ``f = sympy.Function('f')`` holds for every
+differentiable activation, since nothing about ``f`` is used but the chain
+rule. The source articles' choices (tanh, arctan, the logistic sigmoid) are
+then proven again as specialisations, with SymPy's own derivative of each
+(see :func:`derivations.proof.derivative`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+
+def logistic(s: sp.Expr) -> sp.Expr:
+    """The logistic sigmoid ``1 / (1 + e^{-s})``."""
+    return 1 / (1 + sp.exp(-s))
+
+
+@dataclass(frozen=True)
+class Activation:
+    """A name for the records, the callable, and its LaTeX name."""
+
+    name: str
+    fn: object
+    tex: str
+
+    def __call__(self, arg):
+        return self.fn(arg)
+
+
+def undefined(name: str, tex: str | None = None) -> Activation:
+    """An undefined real function: the proof then holds for every differentiable one."""
+    return Activation(name, sp.Function(name, real=True), tex or name)
+
+
+TANH = Activation("tanh", sp.tanh, r"\tanh")
+ARCTAN = Activation("arctan", sp.atan, r"\arctan")
+LOGISTIC = Activation("logistic", logistic, r"\operatorname{logistic}")
+
+
+def apply(act: Activation, a: np.ndarray) -> np.ndarray:
+    """``act`` entry by entry on an object array."""
+    a = np.array(a, dtype=object)
+    out = np.empty(a.shape, dtype=object)
+    for index in np.ndindex(a.shape):
+        out[index] = act(a[index])
+    return out
+
+
+def apply_derivative(act: Activation, a: np.ndarray) -> np.ndarray:
+    """``act'`` entry by entry (undefined ``f'`` or SymPy's derivative of the concrete one)."""
+    from .proof import derivative
+
+    a = np.array(a, dtype=object)
+    out = np.empty(a.shape, dtype=object)
+    for index in np.ndindex(a.shape):
+        out[index] = derivative(act.fn, a[index])
+    return out
+
+
+def describe(**acts: Activation) -> str:
+    """``'f = tanh, σ = logistic'`` style description for the records."""
+    return ", ".join(f"{role} = {act.name}" for role, act in acts.items())
