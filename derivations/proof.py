@@ -6,8 +6,10 @@ A statement "``lhs == rhs`` entry by entry" is decided by :func:`exactly_equal`:
   every derivative of an undefined activation the same way on both sides
   (SymPy's chain rule produces ``Subs(Derivative(f(ξ), ξ), ξ, z)`` with a fresh
   dummy ``ξ``; the closed forms use ``f'(z)``, an undefined function named
-  after ``f``). ``simplify`` never decides anything: it is slow and its
-  answer depends on heuristics.
+  after ``f``) and :func:`freeze` has replaced each activation applied to its
+  argument by one symbol (like with like: both sides then speak of the same
+  atoms). ``simplify`` never decides anything: it is slow and its answer
+  depends on heuristics.
 * :class:`~derivations.polynomial.Poly` entries: coefficient comparison.
 
 The same checker runs the negative controls (plausible wrong formulas). A
@@ -52,38 +54,86 @@ def derivative(fn, arg: sp.Expr) -> sp.Expr:
     return sp.diff(fn(s), s).xreplace({s: arg})
 
 
+def _undefined_first_derivative(e) -> tuple | None:
+    """``(f, point)`` when ``e`` is SymPy's first derivative of an undefined ``f`` at ``point``."""
+    if isinstance(e, sp.Subs):
+        d = e.expr
+        if (
+            isinstance(d, sp.Derivative)
+            and len(d.variable_count) == 1
+            and d.variable_count[0][1] == 1
+            and isinstance(d.expr.func, sp.core.function.UndefinedFunction)
+            and d.expr.args == (d.variable_count[0][0],)
+            and e.variables == (d.variable_count[0][0],)
+        ):
+            return d.expr.func, e.point[0]
+    if (
+        isinstance(e, sp.Derivative)
+        and len(e.variable_count) == 1
+        and e.variable_count[0][1] == 1
+        and isinstance(e.expr.func, sp.core.function.UndefinedFunction)
+        and e.expr.args == (e.variable_count[0][0],)
+    ):
+        return e.expr.func, e.variable_count[0][0]
+    return None
+
+
 def canonical(expr):
-    """Rewrite SymPy's derivatives of undefined functions as ``f'(argument)``."""
+    """Rewrite SymPy's derivatives of undefined functions as ``f'(argument)``.
+
+    ``Subs(Derivative(f(ξ), ξ), ξ, z)`` (what the chain rule produces for a
+    composite argument) and ``Derivative(f(s), s)`` both become ``f'(z)``.
+    """
     if not isinstance(expr, sp.Basic):
         return expr
+    memo: dict = {}
 
-    def is_subs(e) -> bool:
-        if isinstance(e, sp.Subs):
-            d = e.expr
-            return (
-                isinstance(d, sp.Derivative)
-                and len(d.variable_count) == 1
-                and d.variable_count[0][1] == 1
-                and isinstance(d.expr.func, sp.core.function.UndefinedFunction)
-                and d.expr.args == (d.variable_count[0][0],)
-                and len(e.variables) == 1
-                and e.variables[0] == d.variable_count[0][0]
-            )
-        return False
+    def walk(e):
+        if not e.args:
+            return e
+        if e in memo:
+            return memo[e]
+        found = _undefined_first_derivative(e)
+        if found is not None:
+            fn, point = found
+            out = prime(fn)(walk(point))
+        else:
+            args = tuple(walk(a) for a in e.args)
+            out = e if args == e.args else e.func(*args)
+        memo[e] = out
+        return out
 
-    def is_derivative(e) -> bool:
-        if isinstance(e, sp.Derivative):
-            return (
-                len(e.variable_count) == 1
-                and e.variable_count[0][1] == 1
-                and isinstance(e.expr.func, sp.core.function.UndefinedFunction)
-                and e.expr.args == (e.variable_count[0][0],)
-            )
-        return False
+    return walk(expr)
 
-    # Subs first: its inner Derivative(f(ξ), ξ) must not be rewritten on its own.
-    expr = expr.replace(is_subs, lambda e: prime(e.expr.expr.func)(e.point[0]))
-    return expr.replace(is_derivative, lambda e: prime(e.expr.func)(e.variable_count[0][0]))
+
+def freeze(expr: sp.Expr) -> sp.Expr:
+    """Replace every outermost non-polynomial piece by a symbol: like with like.
+
+    Function applications (``f(z)``, ``f'(z)``, ``tanh(z)``, ``exp(-u)``...)
+    and powers with a negative or fractional exponent (``1/(1 + z²)``, the
+    derivative of arctan) become one symbol each, the same symbol for the same
+    piece. The result is a polynomial in the original symbols and the new
+    ones; if it expands to zero, so does ``expr``. (The converse can fail,
+    which could only make a true statement fail to be proven, never make a
+    wrong one pass.) This keeps ``expand`` from multiplying out
+    ``(1 + z²)^{-1}`` and the arguments of the activations, which on D2 with
+    concrete activations takes minutes.
+    """
+    mapping: dict[sp.Expr, sp.Symbol] = {}
+
+    def walk(e):
+        opaque = isinstance(e, sp.Function | sp.Subs | sp.Derivative) or (
+            e.is_Pow and not (e.exp.is_Integer and e.exp > 0)
+        )
+        if opaque:
+            if e not in mapping:
+                mapping[e] = sp.Symbol(f"_atom{len(mapping)}")
+            return mapping[e]
+        if not e.args:
+            return e
+        return e.func(*(walk(a) for a in e.args))
+
+    return walk(expr)
 
 
 def _entries(a) -> tuple[tuple[int, ...], list]:
@@ -95,7 +145,7 @@ def entries_equal(a, b) -> bool:
     """One entry: exact equality of two SymPy expressions, polynomials or numbers."""
     if isinstance(a, Poly) or isinstance(b, Poly):
         return Poly.total([a]) == Poly.total([b])
-    return sp.expand(canonical(sp.sympify(a)) - canonical(sp.sympify(b))) == 0
+    return sp.expand(freeze(canonical(sp.sympify(a)) - canonical(sp.sympify(b)))) == 0
 
 
 def exactly_equal(lhs, rhs) -> bool:
