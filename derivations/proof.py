@@ -276,6 +276,7 @@ def prove(
     activations: str = "",
     control: bool = False,
     label: str = "",
+    labels: list[str] | None = None,
     display: Callable | None = None,
     record_entries: bool = True,
     checker: Callable = exactly_equal,
@@ -288,7 +289,8 @@ def prove(
     if record_entries:
         shape, left = _entries(lhs)
         shape_r, right = _entries(rhs)
-        labels = index_labels(label, shape) if label else [""] * len(left)
+        if labels is None:
+            labels = index_labels(label, shape) if label else [""] * len(left)
         if shape_r == shape:
             for lab, a, b in zip(labels, left, right, strict=True):
                 entries.append(Entry(lab, latex(a, display), latex(b, display)))
