@@ -281,23 +281,38 @@ def prove(
     record_entries: bool = True,
     checker: Callable = exactly_equal,
 ) -> Proof:
-    """Decide ``lhs == rhs`` with ``checker`` and record it, entry by entry."""
+    """Decide ``lhs == rhs`` with ``checker`` and record it, entry by entry.
+
+    A statement records every entry. A negative control records the entry
+    that refutes it (the first one that differs), or every entry if the
+    checker wrongly accepted it; with the default checker it stops at that
+    first difference.
+    """
     start = time.perf_counter()
-    holds = bool(checker(lhs, rhs))
+    shape, left = _entries(lhs)
+    shape_r, right = _entries(rhs)
+    if labels is None:
+        labels = index_labels(label, shape) if label else [""] * len(left)
+    witness = None
+    if control and checker is exactly_equal and shape == shape_r:
+        for n, (a, b) in enumerate(zip(left, right, strict=True)):
+            if not entries_equal(a, b):
+                witness = n
+                break
+        holds = witness is None
+    else:
+        holds = bool(checker(lhs, rhs))
     seconds = time.perf_counter() - start
     entries = []
     if record_entries:
-        shape, left = _entries(lhs)
-        shape_r, right = _entries(rhs)
-        if labels is None:
-            labels = index_labels(label, shape) if label else [""] * len(left)
-        if shape_r == shape:
-            for lab, a, b in zip(labels, left, right, strict=True):
-                entries.append(Entry(lab, latex(a, display), latex(b, display)))
-        else:
+        if shape_r != shape:
             entries.append(
                 Entry("shape", f"{shape}".replace(",)", ")"), f"{shape_r}".replace(",)", ")"))
             )
+        else:
+            chosen = range(len(left)) if witness is None else [witness]
+            for n in chosen:
+                entries.append(Entry(labels[n], latex(left[n], display), latex(right[n], display)))
     return Proof(
         case=case,
         key=key,
