@@ -31,7 +31,7 @@ import sympy as sp
 from . import symbolic as S
 from .activations import LOGISTIC, TANH, Activation, apply, apply_derivative, describe, undefined
 from .network import dense_head, displayer, gradient, names_for
-from .proof import CONVOLUTION, CORRELATION, Proof, prove
+from .proof import CONVOLUTION, CORRELATION, SPECIALISATION_PAGE_ENTRIES, Proof, prove
 
 CASE = "D1"
 TITLE = "Seed 000: one kernel, a dense layer, a sigmoid"
@@ -119,6 +119,8 @@ def run() -> list[Proof]:
             elapsed = time.perf_counter() - start
             for p in batch:
                 p.seconds = elapsed / len(batch)
+                if not generic:
+                    p.page_entries = SPECIALISATION_PAGE_ENTRIES
             proofs += batch
     return proofs
 

@@ -39,7 +39,7 @@ from .activations import (
     undefined,
 )
 from .network import dense_head, displayer, gradient, names_for
-from .proof import CONVOLUTION, CORRELATION, Proof, prove
+from .proof import CONVOLUTION, CORRELATION, SPECIALISATION_PAGE_ENTRIES, Proof, prove
 
 CASE = "D2"
 TITLE = "Seed 002: two convolution layers"
@@ -132,6 +132,8 @@ def run() -> list[Proof]:
             elapsed = time.perf_counter() - start
             for p in batch:
                 p.seconds = elapsed / len(batch)
+                if not generic:
+                    p.page_entries = SPECIALISATION_PAGE_ENTRIES
             proofs += batch
     return proofs
 

@@ -44,7 +44,15 @@ import sympy as sp
 from . import symbolic as S
 from .activations import LOGISTIC, TANH, Activation, apply, apply_derivative, describe, undefined
 from .network import dense_head, displayer, gradient, names_for
-from .proof import CONVOLUTION, CORRELATION, METHOD_LEMMA, Entry, Proof, prove
+from .proof import (
+    CONVOLUTION,
+    CORRELATION,
+    METHOD_LEMMA,
+    SPECIALISATION_PAGE_ENTRIES,
+    Entry,
+    Proof,
+    prove,
+)
 
 CASE = "D3"
 TITLE = "Seed 003's kind: 2 -> 3 channels, 'same' padding, bias, 2x2 max pooling"
@@ -216,6 +224,8 @@ def run() -> list[Proof]:
             elapsed = time.perf_counter() - start
             for p in batch:
                 p.seconds = elapsed / len(batch)
+                if not generic:
+                    p.page_entries = SPECIALISATION_PAGE_ENTRIES
             proofs += batch
     return proofs
 

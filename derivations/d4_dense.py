@@ -29,7 +29,7 @@ import sympy as sp
 from . import symbolic as S
 from .activations import LOGISTIC, Activation, apply, apply_derivative, describe, undefined
 from .network import displayer, gradient, names_for
-from .proof import NEITHER, Proof, prove, rationally_equal
+from .proof import NEITHER, SPECIALISATION_PAGE_ENTRIES, Proof, prove, rationally_equal
 
 CASE = "D4"
 TITLE = "Dense layers: the delta recursion and the sigmoid's slope"
@@ -148,6 +148,8 @@ def run() -> list[Proof]:
         elapsed = time.perf_counter() - start
         for p in batch:
             p.seconds = elapsed / len(batch)
+            if not generic:
+                p.page_entries = SPECIALISATION_PAGE_ENTRIES
         proofs += batch
 
     start = time.perf_counter()

@@ -194,6 +194,8 @@ class Proof:
     seconds: float = 0.0
     entries: list[Entry] = field(default_factory=list)
     details: dict = field(default_factory=dict)
+    # How many entries the Markdown page shows (None: all); the JSON record has all.
+    page_entries: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -228,6 +230,10 @@ class Proof:
             ]
         return data
 
+
+# Pages show this many entries of a proof with concrete activations (long expressions);
+# the JSON records keep every entry.
+SPECIALISATION_PAGE_ENTRIES = 3
 
 METHOD_EXPAND = "sympy.diff of the whole loss; expand(lhs - rhs) == 0 entry by entry"
 METHOD_LEMMA = "expand(lhs - rhs) == 0 entry by entry"

@@ -84,6 +84,7 @@ def _verdict_cell(p: Proof) -> str:
 
 def case_page(module: str, case: dict, proofs: list[Proof], doc: str) -> str:
     c = counts(proofs)
+    slug = case["slug"]
     out = [header(module)]
     out.append(f"# {case['case']} — {case['title']}\n")
     out.append(f"Source: {case['sources']}.\n")
@@ -123,9 +124,15 @@ def case_page(module: str, case: dict, proofs: list[Proof], doc: str) -> str:
                 left, right = "left side", "right side"
             if p.control and not p.holds:
                 out.append("The entry that refutes it:\n")
-            for e in p.entries:
+            shown = p.entries if p.page_entries is None else p.entries[: p.page_entries]
+            for e in shown:
                 label = f"${e.label}$" if e.label else "entry"
                 out.append(f"- {label} — {left}: ${e.lhs}$; {right}: ${e.rhs}$")
+            if len(shown) < len(p.entries):
+                out.append(
+                    f"- … {len(p.entries) - len(shown)} more entries, all proven, in "
+                    f"`records/{slug}.json`"
+                )
             out.append("")
     return "\n".join(out).rstrip() + "\n"
 
