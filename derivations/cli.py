@@ -151,12 +151,11 @@ def regenerate(out_dir: Path, jobs: int) -> int:
     return 0 if _all_ok(cases) else 1
 
 
-def check(out_dir: Path, jobs: int) -> int:
-    cases, times = run_all(jobs)
-    print(verdict_table(cases, times))
+def differences(out_dir: Path, files: dict[str, str]) -> list[str]:
+    """Compare freshly rendered ``files`` (written to a temporary folder) with ``out_dir``."""
     with tempfile.TemporaryDirectory() as tmp:
         fresh_root = Path(tmp)
-        writer.write_all(fresh_root, writer.render(cases, extra_files()))
+        writer.write_all(fresh_root, files)
         fresh = {
             p.relative_to(fresh_root).as_posix() for p in fresh_root.rglob("*") if p.is_file()
         }
@@ -179,6 +178,13 @@ def check(out_dir: Path, jobs: int) -> int:
                         a.splitlines(), b.splitlines(), f"committed/{rel}", f"fresh/{rel}", n=1
                     )
                     problems.append(f"differs: {rel}\n" + "\n".join(list(diff)[:12]))
+    return problems
+
+
+def check(out_dir: Path, jobs: int) -> int:
+    cases, times = run_all(jobs)
+    print(verdict_table(cases, times))
+    problems = differences(out_dir, writer.render(cases, extra_files()))
     if problems:
         print("\n".join(problems))
         print(
