@@ -63,5 +63,7 @@ def apply_derivative(act: Activation, a: np.ndarray) -> np.ndarray:
 
 
 def describe(**acts: Activation) -> str:
-    """``'f = tanh, σ = logistic'`` style description for the records."""
+    """``'f = tanh, σ = logistic'``, or ``'f, σ undefined (any differentiable functions)'``."""
+    if all(isinstance(act.fn, sp.core.function.UndefinedFunction) for act in acts.values()):
+        return ", ".join(acts) + " undefined (any differentiable functions)"
     return ", ".join(f"{role} = {act.name}" for role, act in acts.items())

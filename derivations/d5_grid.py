@@ -409,6 +409,8 @@ CONTROLS = {
     ),
 }
 
+POOLING_CONTROLS = ("avg-without-1/k", "max-to-first-entry")
+
 POOLING = {
     "avg_pool2d": (
         "Average-pooling adjoint",
@@ -481,7 +483,7 @@ def run(progress: Callable[[int, int], None] | None = None) -> list[Proof]:
                 key=f"D5.control.{key}",
                 title=title,
                 statement=statement,
-                convention=CORRELATION,
+                convention="none (pooling)" if key in POOLING_CONTROLS else CORRELATION,
                 method=METHOD_POLY,
                 control=True,
                 holds=bool(accepted) or not outcomes,
