@@ -181,3 +181,21 @@ def test_prove_config_catches_a_wrong_closed_form(monkeypatch):
 
     monkeypatch.setattr(d5_grid, "input_gradient", rotated)
     assert not prove_config(cfg).statements["corr.dx"]
+
+
+def test_regenerate_exits_non_zero_when_a_proof_fails_or_a_control_passes(
+    cases, tmp_path, monkeypatch
+):
+    import copy
+
+    for flip in ("statement", "control"):
+        broken = copy.deepcopy(cases)
+        proofs = broken[1][1]
+        target = next(p for p in proofs if p.control == (flip == "control"))
+        target.holds = not target.holds
+        assert not target.ok
+        monkeypatch.setattr(cli, "run_all", lambda jobs, b=broken: (b, {"wall": 0.0, **_times()}))
+        assert cli.regenerate(tmp_path / flip, jobs=1) == 1
+        assert (tmp_path / flip / "index.md").exists()
+    monkeypatch.setattr(cli, "run_all", lambda jobs: (cases, {"wall": 0.0, **_times()}))
+    assert cli.regenerate(tmp_path / "fine", jobs=1) == 0
