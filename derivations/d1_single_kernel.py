@@ -59,6 +59,15 @@ def _network(convention: str, f: Activation, sigma: Activation):
     return X, K, w, Z, head, delta, displayer(names)
 
 
+def delta_with_free_z(f: Activation, sigma: Activation):
+    """``∂L/∂Z`` with ``Z`` as free symbols ``z_ij`` (the same in both conventions)."""
+    Z = S.symbols("z", (2, 2))
+    w = S.symbols("w", (4,))
+    head = dense_head(apply(f, Z), w, sigma, sp.Symbol("t", real=True))
+    closed = head.dL_du * w.reshape(2, 2) * apply_derivative(f, Z)
+    return gradient(head.loss, Z), closed, displayer({head.u: sp.Symbol("u", real=True)})
+
+
 def run() -> list[Proof]:
     proofs: list[Proof] = []
     for convention in (CORRELATION, CONVOLUTION):
@@ -83,7 +92,20 @@ def run() -> list[Proof]:
                 dK_closed = S.rot180(S.correlate2d(X, delta, "valid"))
                 dK_tex = r"\operatorname{rot180}(X \star \delta)"
                 dX_closed, dX_tex = S.correlate2d(delta, K, "full"), r"\delta \star K \ (full)"
+            dZ, delta_closed, z_display = delta_with_free_z(f, sigma)
             batch = [
+                prove(
+                    key=f"D1.{tag}.delta{suffix}",
+                    title="δ = ∂L/∂Z (Z as free symbols)",
+                    statement=(
+                        r"\delta = \frac{\partial L}{\partial Z} = "
+                        r"(\sigma(u) - t)\,\sigma'(u)\; w \odot f'(Z)"
+                    ),
+                    lhs=dZ,
+                    rhs=delta_closed,
+                    label=r"\partial L/\partial z",
+                    **dict(common, display=z_display),
+                ),
                 prove(
                     key=f"D1.{tag}.dK{suffix}",
                     title="Kernel gradient",

@@ -71,13 +71,27 @@ def _network(convention: str, f: Activation, g: Activation, sigma: Activation):
     return X, K1, K2, w, A1, Z1, head, delta2, displayer(names)
 
 
+def delta1_with_free_z1(convention: str, f, g, sigma, K2, w):
+    """``∂L/∂Z1`` with ``Z1`` as free symbols ``z1_ij``, and the closed form for δ1."""
+    t = sp.Symbol("t", real=True)
+    Z1 = S.symbols("z1", (3, 3))
+    layer = S.correlate2d if convention == CORRELATION else S.convolve2d
+    Z2 = layer(apply(f, Z1), K2, "valid")
+    head = dense_head(apply(g, Z2), w, sigma, t)
+    delta2 = head.dL_du * w.reshape(2, 2) * apply_derivative(g, Z2)
+    full = S.convolve2d if convention == CORRELATION else S.correlate2d
+    closed = full(delta2, K2, "full") * apply_derivative(f, Z1)
+    names = {head.u: sp.Symbol("u", real=True), **names_for(Z2, S.symbols("z2", (2, 2)))}
+    return gradient(head.loss, Z1), closed, displayer(names)
+
+
 def run() -> list[Proof]:
     proofs: list[Proof] = []
     for convention in (CORRELATION, CONVOLUTION):
         tag = "corr" if convention == CORRELATION else "conv"
         for f, g, sigma in ACTIVATIONS:
             start = time.perf_counter()
-            X, K1, K2, _w, A1, Z1, head, delta2, display = _network(convention, f, g, sigma)
+            X, K1, K2, w, A1, Z1, head, delta2, display = _network(convention, f, g, sigma)
             generic = isinstance(f.fn, sp.core.function.UndefinedFunction)
             common = dict(
                 case=CASE,
@@ -104,7 +118,17 @@ def run() -> list[Proof]:
                 delta1_tex = r"(\operatorname{pad}_1(\delta_2) \star K_2) \odot f'(Z_1)"
                 dK1_closed = S.rot180(S.correlate2d(X, delta1, "valid"))
                 dK1_tex = r"\operatorname{rot180}(X \star \delta_1)"
+            dZ1, delta1_closed, z_display = delta1_with_free_z1(convention, f, g, sigma, K2, w)
             batch = [
+                prove(
+                    key=f"D2.{tag}.delta1{suffix}",
+                    title="δ1: the padded step (Z1 as free symbols)",
+                    statement=rf"\delta_1 = \frac{{\partial L}}{{\partial Z_1}} = {delta1_tex}",
+                    lhs=dZ1,
+                    rhs=delta1_closed,
+                    label=r"\partial L/\partial z^{(1)}",
+                    **dict(common, display=z_display),
+                ),
                 prove(
                     key=f"D2.{tag}.dK2{suffix}",
                     title="Second kernel's gradient",
