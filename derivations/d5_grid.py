@@ -470,7 +470,11 @@ def run(progress: Callable[[int, int], None] | None = None) -> list[Proof]:
                 convention=convention,
                 method=METHOD_POLY,
                 holds=not failures,
-                seconds=seconds["grid" if key in STATEMENTS else "pooling"] / 8,
+                seconds=(
+                    seconds["grid"] / len(STATEMENTS)
+                    if key in STATEMENTS
+                    else seconds["pooling"] / len(POOLING)
+                ),
                 details={"configurations": len(outcomes), "failed": failures},
             )
         )
