@@ -169,3 +169,37 @@ def test_logistic_slope_needs_common_denominator_not_just_expand():
     # ... bringing the difference over a common denominator does
     assert rationally_equal(slope, sigma * (1 - sigma))
     assert not rationally_equal(slope, sigma * (1 + sigma))
+
+
+GRID_SAMPLES = [
+    # (input, kernel, stride, padding, dilation, channels, groups)
+    ((5, 7), (3, 2), (2, 2), (1, 1), (2, 2), (2, 3), 1),
+    ((6, 4), (2, 3), (3, 3), (2, 2), (1, 1), (2, 2), 2),
+    ((4, 6), (3, 3), (2, 2), (0, 0), (1, 1), (3, 1), 1),
+    ((3, 5), (1, 3), (3, 3), (2, 2), (2, 2), (1, 2), 1),
+]
+
+
+@pytest.mark.parametrize("sample", GRID_SAMPLES, ids=str)
+def test_proven_closed_forms_agree_with_cnnref_backward(sample, rng):
+    """The formulas D5 proves, at random numbers, are what cnnref.conv2d_backward returns."""
+    from derivations.d5_grid import Config, prove_config
+
+    cfg = Config(*sample)
+    outcome = prove_config(cfg, controls=False)
+    assert all(outcome.statements.values())
+    c, o = cfg.channels
+    xv = rng.standard_normal((1, c, *cfg.in_hw))
+    wv = rng.standard_normal((o, c // cfg.groups, *cfg.kernel))
+    gv = rng.standard_normal((1, o, *cfg.out_hw))
+    values = {}
+    for name, arr in (("x", xv[0]), ("w", wv), ("g", gv[0])):
+        for index in np.ndindex(arr.shape):
+            values[sp.Symbol(S.entry_name(name, index), real=True)] = arr[index]
+    grad_x, grad_w, grad_b = cnnref.conv2d_backward(
+        gv, xv, wv, stride=cfg.stride, padding=cfg.padding, dilation=cfg.dilation,
+        groups=cfg.groups,
+    )  # fmt: skip
+    for key, expected in (("corr.dx", grad_x[0]), ("corr.dw", grad_w), ("corr.db", grad_b)):
+        got = S.substitute(outcome.formulas[key], values)
+        np.testing.assert_allclose(got, expected, rtol=1e-10, atol=1e-12)
