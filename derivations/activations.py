@@ -32,9 +32,38 @@ class Activation:
         return self.fn(arg)
 
 
+class Abstract(sp.Function):
+    """Base of the abstract activations: a function of one argument known only by its name.
+
+    Its derivative is another abstract function, ``f'``, so SymPy's chain rule
+    writes ``f'(z) · ∂z/∂v`` directly. (A plain ``sympy.Function('f')`` gives
+    the same chain rule but wraps every ``f'`` applied to an expression in a
+    ``Subs`` object with a fresh dummy variable, which is slow to build and
+    must be rewritten before the two sides can be compared.)
+    """
+
+    nargs = 1
+    derivative_function: sp.FunctionClass
+
+    def fdiff(self, argindex=1):
+        return self.derivative_function(self.args[0])
+
+
+def abstract_function(name: str) -> type:
+    """A new abstract function ``name`` whose derivative is the undefined function ``name'``."""
+    return type(name, (Abstract,), {"derivative_function": sp.Function(f"{name}'", real=True)})
+
+
+def is_abstract(fn) -> bool:
+    """True for the functions that stand for "any differentiable activation"."""
+    return isinstance(fn, sp.core.function.UndefinedFunction) or (
+        isinstance(fn, type) and issubclass(fn, Abstract)
+    )
+
+
 def undefined(name: str, tex: str | None = None) -> Activation:
-    """An undefined real function: the proof then holds for every differentiable one."""
-    return Activation(name, sp.Function(name, real=True), tex or name)
+    """An abstract activation: a proof with it holds for every differentiable function."""
+    return Activation(name, abstract_function(name), tex or name)
 
 
 TANH = Activation("tanh", sp.tanh, r"\tanh")
@@ -64,6 +93,6 @@ def apply_derivative(act: Activation, a: np.ndarray) -> np.ndarray:
 
 def describe(**acts: Activation) -> str:
     """``'f = tanh, σ = logistic'``, or ``'f, σ undefined (any differentiable functions)'``."""
-    if all(isinstance(act.fn, sp.core.function.UndefinedFunction) for act in acts.values()):
+    if all(is_abstract(act.fn) for act in acts.values()):
         return ", ".join(acts) + " undefined (any differentiable functions)"
     return ", ".join(f"{role} = {act.name}" for role, act in acts.items())

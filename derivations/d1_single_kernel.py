@@ -29,8 +29,17 @@ import numpy as np
 import sympy as sp
 
 from . import symbolic as S
-from .activations import LOGISTIC, TANH, Activation, apply, apply_derivative, describe, undefined
-from .network import dense_head, displayer, gradient, names_for
+from .activations import (
+    LOGISTIC,
+    TANH,
+    Activation,
+    apply,
+    apply_derivative,
+    describe,
+    is_abstract,
+    undefined,
+)
+from .network import dense_head, displayer, gradient, head_names, names_for
 from .proof import CONVOLUTION, CORRELATION, SPECIALISATION_PAGE_ENTRIES, Proof, prove
 
 CASE = "D1"
@@ -54,7 +63,7 @@ def _network(convention: str, f: Activation, sigma: Activation):
     delta = head.dL_du * w.reshape(2, 2) * apply_derivative(f, Z)
     names = {
         **names_for(Z, S.symbols("z", (2, 2))),
-        head.u: sp.Symbol("u", real=True),
+        **head_names(head),
     }
     return X, K, w, Z, head, delta, displayer(names)
 
@@ -65,7 +74,7 @@ def delta_with_free_z(f: Activation, sigma: Activation):
     w = S.symbols("w", (4,))
     head = dense_head(apply(f, Z), w, sigma, sp.Symbol("t", real=True))
     closed = head.dL_du * w.reshape(2, 2) * apply_derivative(f, Z)
-    return gradient(head.loss, Z), closed, displayer({head.u: sp.Symbol("u", real=True)})
+    return gradient(head.loss, Z), closed, displayer(head_names(head))
 
 
 def run() -> list[Proof]:
@@ -75,7 +84,7 @@ def run() -> list[Proof]:
         for f, sigma in ACTIVATIONS:
             start = time.perf_counter()
             X, K, w, Z, head, delta, display = _network(convention, f, sigma)
-            generic = isinstance(f.fn, sp.core.function.UndefinedFunction)
+            generic = is_abstract(f.fn)
             acts = describe(f=f, σ=sigma)
             common = dict(case=CASE, convention=convention, activations=acts, display=display)
             suffix = "" if generic else f".{f.name}-{sigma.name}"

@@ -36,9 +36,10 @@ from .activations import (
     apply,
     apply_derivative,
     describe,
+    is_abstract,
     undefined,
 )
-from .network import dense_head, displayer, gradient, names_for
+from .network import dense_head, displayer, gradient, head_names, names_for
 from .proof import CONVOLUTION, CORRELATION, SPECIALISATION_PAGE_ENTRIES, Proof, prove
 
 CASE = "D2"
@@ -64,7 +65,7 @@ def _network(convention: str, f: Activation, g: Activation, sigma: Activation):
     head = dense_head(apply(g, Z2), w, sigma, t)
     delta2 = head.dL_du * w.reshape(2, 2) * apply_derivative(g, Z2)
     names = {
-        head.u: sp.Symbol("u", real=True),
+        **head_names(head),
         **names_for(Z2, S.symbols("z2", (2, 2))),
         **names_for(Z1, S.symbols("z1", (3, 3))),
     }
@@ -81,7 +82,7 @@ def delta1_with_free_z1(convention: str, f, g, sigma, K2, w):
     delta2 = head.dL_du * w.reshape(2, 2) * apply_derivative(g, Z2)
     full = S.convolve2d if convention == CORRELATION else S.correlate2d
     closed = full(delta2, K2, "full") * apply_derivative(f, Z1)
-    names = {head.u: sp.Symbol("u", real=True), **names_for(Z2, S.symbols("z2", (2, 2)))}
+    names = {**head_names(head), **names_for(Z2, S.symbols("z2", (2, 2)))}
     return gradient(head.loss, Z1), closed, displayer(names)
 
 
@@ -92,7 +93,7 @@ def run() -> list[Proof]:
         for f, g, sigma in ACTIVATIONS:
             start = time.perf_counter()
             X, K1, K2, w, A1, Z1, head, delta2, display = _network(convention, f, g, sigma)
-            generic = isinstance(f.fn, sp.core.function.UndefinedFunction)
+            generic = is_abstract(f.fn)
             common = dict(
                 case=CASE,
                 convention=convention,

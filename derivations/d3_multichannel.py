@@ -42,8 +42,17 @@ import numpy as np
 import sympy as sp
 
 from . import symbolic as S
-from .activations import LOGISTIC, TANH, Activation, apply, apply_derivative, describe, undefined
-from .network import dense_head, displayer, gradient, names_for
+from .activations import (
+    LOGISTIC,
+    TANH,
+    Activation,
+    apply,
+    apply_derivative,
+    describe,
+    is_abstract,
+    undefined,
+)
+from .network import dense_head, displayer, gradient, head_names, names_for
 from .proof import (
     CONVOLUTION,
     CORRELATION,
@@ -137,7 +146,7 @@ def _network(convention: str, f: Activation, sigma: Activation):
     delta_z = S.max_pool2d_backward(delta_p, argmax, POOL, POOL, Z.shape[1:]) * apply_derivative(
         f, Z
     )
-    names = {head.u: sp.Symbol("u", real=True), **names_for(Z, S.symbols("z", Z.shape))}
+    names = {**head_names(head), **names_for(Z, S.symbols("z", Z.shape))}
     return X, K, b, Z, head, delta_p, delta_z, argmax, displayer(names)
 
 
@@ -168,7 +177,7 @@ def run() -> list[Proof]:
         for f, sigma in ACTIVATIONS:
             start = time.perf_counter()
             X, K, b, Z, head, delta_p, delta_z, _, display = _network(convention, f, sigma)
-            generic = isinstance(f.fn, sp.core.function.UndefinedFunction)
+            generic = is_abstract(f.fn)
             common = dict(
                 case=CASE,
                 convention=convention,

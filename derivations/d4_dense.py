@@ -27,7 +27,15 @@ import numpy as np
 import sympy as sp
 
 from . import symbolic as S
-from .activations import LOGISTIC, Activation, apply, apply_derivative, describe, undefined
+from .activations import (
+    LOGISTIC,
+    Activation,
+    apply,
+    apply_derivative,
+    describe,
+    is_abstract,
+    undefined,
+)
 from .network import displayer, gradient, names_for
 from .proof import NEITHER, SPECIALISATION_PAGE_ENTRIES, Proof, prove, rationally_equal
 
@@ -58,7 +66,7 @@ def run() -> list[Proof]:
     proofs: list[Proof] = []
     for sigma in ACTIVATIONS:
         start = time.perf_counter()
-        generic = isinstance(sigma.fn, sp.core.function.UndefinedFunction)
+        generic = is_abstract(sigma.fn)
         suffix = "" if generic else f".{sigma.name}"
         common = dict(case=CASE, convention=NEITHER, activations=describe(σ=sigma))
         x, W1, b1, W2, b2, t = _network(sigma)
@@ -96,7 +104,12 @@ def run() -> list[Proof]:
         z1 = W1.dot(x) + b1
         loss, a1, z2 = _loss_of_z1(sigma, z1, W2, b2, t)
         common["display"] = displayer(
-            {**names_for(z2, np.array([sp.Symbol("z2", real=True)])), **names_for(z1, z1s)}
+            {
+                **names_for(z2, np.array([sp.Symbol("z2", real=True)])),
+                **names_for(-z2, np.array([-sp.Symbol("z2", real=True)])),
+                **names_for(z1, z1s),
+                **names_for(-z1, -z1s),
+            }
         )
         delta2 = (sigma(z2[0]) - t) * apply_derivative(sigma, z2)
         delta1 = W2.T.dot(delta2) * apply_derivative(sigma, z1)

@@ -34,6 +34,12 @@ def dense_head(features: np.ndarray, w: np.ndarray, sigma: Activation, t: sp.Sym
     return Head(u, loss, (sigma(u) - t) * derivative(sigma.fn, u))
 
 
+def head_names(head: Head) -> dict:
+    """Display names for the output's pre-activation: ``u``, and ``-u`` inside ``e^{-u}``."""
+    u = sp.Symbol("u", real=True)
+    return {head.u: u, -head.u: -u}
+
+
 def gradient(loss: sp.Expr, wrt: np.ndarray) -> np.ndarray:
     """Brute force: ``sympy.diff`` of the whole loss with respect to every entry of ``wrt``."""
     wrt = np.array(wrt, dtype=object)

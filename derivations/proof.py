@@ -48,6 +48,8 @@ def derivative(fn, arg: sp.Expr) -> sp.Expr:
     concrete one the derivative is SymPy's own, evaluated at ``arg``, so that
     both sides of a comparison write it the same way.
     """
+    if hasattr(fn, "derivative_function"):  # an abstract activation (derivations.activations)
+        return fn.derivative_function(arg)
     if isinstance(fn, sp.core.function.UndefinedFunction):
         return prime(fn)(arg)
     s = sp.Dummy("s", real=True)
