@@ -96,6 +96,7 @@ def run_all(jobs: int = 2, out=sys.stderr) -> tuple[list[tuple[dict, list[Proof]
             "module": f"derivations.{name}",
             "slug": slug,
             "doc": module.__doc__ or "",
+            "notes": list(getattr(module, "NOTES", ())),
         }
         cases.append((meta, results[name][0]))
     times = {name: results[name][1] for name, _ in CASES}

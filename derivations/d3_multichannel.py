@@ -71,9 +71,13 @@ IN_SHAPE = (2, 2, 6)
 KERNEL_SHAPE = (3, 2, 3, 3)
 POOL = (2, 2)
 TIE_RULE = (
-    "At a tie (equal maxima in a window) max is not differentiable; cnnref, as PyTorch, "
-    "sends the whole gradient to the first maximum in row-major order."
+    "Tie rule. At a tie (equal maxima in a window) max is not differentiable, so the "
+    "pooling rule proven on this page does not apply there; cnnref, as PyTorch, sends the "
+    "whole gradient to the first maximum in row-major order. That is a convention, not a "
+    "theorem; the D5 max-pooling adjoint uses argmax patterns built from numbers with ties "
+    "and this rule."
 )
+NOTES = (TIE_RULE,)
 
 ACTIVATIONS = [
     (undefined("f"), undefined("sigma", r"\sigma")),

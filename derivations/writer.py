@@ -88,6 +88,8 @@ def case_page(module: str, case: dict, proofs: list[Proof], doc: str) -> str:
     out = [header(module)]
     out.append(f"# {case['case']} — {case['title']}\n")
     out.append(f"Source: {case['sources']}.\n")
+    for note in case.get("notes", ()):
+        out.append(f"!!! note\n    {note}\n")
     out.append(
         f"{c['proven']} of {c['statements']} statements proven; "
         f"{c['rejected']} of {c['controls']} negative controls rejected.\n"
