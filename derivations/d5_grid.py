@@ -42,7 +42,7 @@ from cnnref.shapes import conv_output_size, conv_remainder
 
 from . import symbolic as S
 from .polynomial import Poly
-from .proof import CONVOLUTION, CORRELATION, METHOD_POLY, Proof, exactly_equal
+from .proof import CONVOLUTION, CORRELATION, METHOD_POLY, Proof, exactly_equal, prove
 
 CASE = "D5"
 TITLE = "The general grid: stride, padding, dilation, channels, groups; pooling"
@@ -457,7 +457,7 @@ def run(progress: Callable[[int, int], None] | None = None) -> list[Proof]:
             progress(len(configs) + n + 1, total_steps)
     seconds["pooling"] = time.perf_counter() - start
 
-    proofs = []
+    proofs = worked_example()
     for key, (convention, title, statement) in {**STATEMENTS, **_pooling_statements()}.items():
         outcomes = results[key]
         failures = [label for label, holds in outcomes if not holds]
@@ -495,6 +495,42 @@ def run(progress: Callable[[int, int], None] | None = None) -> list[Proof]:
             )
         )
     return proofs
+
+
+EXAMPLE = Config((3, 4), (2, 3), (2, 2), (1, 1), (1, 1), (1, 1), 1)
+
+
+def worked_example() -> list[Proof]:
+    """One small configuration of the grid written out entry by entry (with a stride remainder)."""
+    cfg = EXAMPLE
+    x, w, b, g = _arrays(cfg)
+    y = S.conv2d(x, w, b, stride=cfg.stride, padding=cfg.padding)
+    loss = Poly.total(gi * yi for gi, yi in zip(g.reshape(-1), y.reshape(-1), strict=True))
+    common = dict(case=CASE, convention=CORRELATION, method=METHOD_POLY)
+    where = (
+        rf"\quad \text{{({cfg.label}; output {cfg.out_hw[0]}x{cfg.out_hw[1]}, "
+        rf"remainder {cfg.remainder[0]}x{cfg.remainder[1]})}}"
+    )
+    return [
+        prove(
+            key="D5.example.dx",
+            title="Worked example: the input gradient entry by entry",
+            statement=STATEMENTS["corr.dx"][2] + where,
+            lhs=_brute(loss, x),
+            rhs=input_gradient(g, w, cfg),
+            label=r"\partial L/\partial x",
+            **common,
+        ),
+        prove(
+            key="D5.example.dw",
+            title="Worked example: the weight gradient entry by entry",
+            statement=STATEMENTS["corr.dw"][2] + where,
+            lhs=_brute(loss, w),
+            rhs=weight_gradient(x, g, cfg),
+            label=r"\partial L/\partial w",
+            **common,
+        ),
+    ]
 
 
 def _pooling_statements() -> dict[str, tuple[str, str, str]]:
