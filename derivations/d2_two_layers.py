@@ -54,8 +54,8 @@ ACTIVATIONS = [
 
 def _network(convention: str, f: Activation, g: Activation, sigma: Activation):
     X = S.symbols("x", (4, 4))
-    K1 = S.symbols("k", (2, 2))
-    K2 = S.symbols("m", (2, 2))
+    K1 = S.symbols("k^(1)", (2, 2))
+    K2 = S.symbols("k^(2)", (2, 2))
     w = S.symbols("w", (4,))
     t = sp.Symbol("t", real=True)
     layer = S.correlate2d if convention == CORRELATION else S.convolve2d
@@ -66,8 +66,8 @@ def _network(convention: str, f: Activation, g: Activation, sigma: Activation):
     delta2 = head.dL_du * w.reshape(2, 2) * apply_derivative(g, Z2)
     names = {
         **head_names(head),
-        **names_for(Z2, S.symbols("z2", (2, 2))),
-        **names_for(Z1, S.symbols("z1", (3, 3))),
+        **names_for(Z2, S.symbols("z^(2)", (2, 2))),
+        **names_for(Z1, S.symbols("z^(1)", (3, 3))),
     }
     return X, K1, K2, w, A1, Z1, head, delta2, displayer(names)
 
@@ -75,14 +75,14 @@ def _network(convention: str, f: Activation, g: Activation, sigma: Activation):
 def delta1_with_free_z1(convention: str, f, g, sigma, K2, w):
     """``∂L/∂Z1`` with ``Z1`` as free symbols ``z1_ij``, and the closed form for δ1."""
     t = sp.Symbol("t", real=True)
-    Z1 = S.symbols("z1", (3, 3))
+    Z1 = S.symbols("z^(1)", (3, 3))
     layer = S.correlate2d if convention == CORRELATION else S.convolve2d
     Z2 = layer(apply(f, Z1), K2, "valid")
     head = dense_head(apply(g, Z2), w, sigma, t)
     delta2 = head.dL_du * w.reshape(2, 2) * apply_derivative(g, Z2)
     full = S.convolve2d if convention == CORRELATION else S.correlate2d
     closed = full(delta2, K2, "full") * apply_derivative(f, Z1)
-    names = {**head_names(head), **names_for(Z2, S.symbols("z2", (2, 2)))}
+    names = {**head_names(head), **names_for(Z2, S.symbols("z^(2)", (2, 2)))}
     return gradient(head.loss, Z1), closed, displayer(names)
 
 
@@ -136,7 +136,7 @@ def run() -> list[Proof]:
                     statement=rf"\frac{{\partial L}}{{\partial K_2}} = {dK2_tex}",
                     lhs=dK2,
                     rhs=dK2_closed,
-                    label=r"\partial L/\partial m",
+                    label=r"\partial L/\partial k^{(2)}",
                     **common,
                 ),
                 prove(
@@ -148,7 +148,7 @@ def run() -> list[Proof]:
                     ),
                     lhs=dK1,
                     rhs=dK1_closed,
-                    label=r"\partial L/\partial k",
+                    label=r"\partial L/\partial k^{(1)}",
                     **common,
                 ),
             ]
@@ -177,7 +177,7 @@ def _controls(tag, X, K2, delta2, fprime, dK1, dK1_closed, dK2, A1, common) -> l
                 lhs=dK1,
                 rhs=wrong,
                 control=True,
-                label=r"\partial L/\partial k",
+                label=r"\partial L/\partial k^{(1)}",
                 **common,
             )
         )
@@ -190,7 +190,7 @@ def _controls(tag, X, K2, delta2, fprime, dK1, dK1_closed, dK2, A1, common) -> l
                 lhs=dK2,
                 rhs=S.correlate2d(A1, delta2, "valid"),
                 control=True,
-                label=r"\partial L/\partial m",
+                label=r"\partial L/\partial k^{(2)}",
                 **common,
             )
         )
@@ -204,7 +204,7 @@ def _controls(tag, X, K2, delta2, fprime, dK1, dK1_closed, dK2, A1, common) -> l
             lhs=dK1,
             rhs=rotate(S.correlate2d(X, shifted, "valid")),
             control=True,
-            label=r"\partial L/\partial k",
+            label=r"\partial L/\partial k^{(1)}",
             **common,
         )
     )
@@ -216,7 +216,7 @@ def _controls(tag, X, K2, delta2, fprime, dK1, dK1_closed, dK2, A1, common) -> l
             lhs=dK1,
             rhs=np.array(dK1_closed).T,
             control=True,
-            label=r"\partial L/\partial k",
+            label=r"\partial L/\partial k^{(1)}",
             **common,
         )
     )

@@ -48,10 +48,10 @@ ACTIVATIONS = [undefined("sigma", r"\sigma"), LOGISTIC]
 
 def _network(sigma: Activation):
     x = S.symbols("x", (3,))
-    W1 = S.symbols("W1", (4, 3))
-    b1 = S.symbols("b1", (4,))
-    W2 = S.symbols("W2", (1, 4))
-    b2 = S.symbols("b2", (1,))
+    W1 = S.symbols("W^1", (4, 3))
+    b1 = S.symbols("b^1", (4,))
+    W2 = S.symbols("W^2", (1, 4))
+    b2 = S.symbols("b^2", (1,))
     t = sp.Symbol("t", real=True)
     return x, W1, b1, W2, b2, t
 
@@ -71,7 +71,7 @@ def run() -> list[Proof]:
         common = dict(case=CASE, convention=NEITHER, activations=describe(σ=sigma))
         x, W1, b1, W2, b2, t = _network(sigma)
         # δ1 with z1 as free symbols.
-        z1s = S.symbols("z1", (4,))
+        z1s = S.symbols("z^1", (4,))
         loss_z, _, z2s = _loss_of_z1(sigma, z1s, W2, b2, t)
         delta2s = (sigma(z2s[0]) - t) * apply_derivative(sigma, z2s)
         delta1s = W2.T.dot(delta2s) * apply_derivative(sigma, z1s)
@@ -105,8 +105,8 @@ def run() -> list[Proof]:
         loss, a1, z2 = _loss_of_z1(sigma, z1, W2, b2, t)
         common["display"] = displayer(
             {
-                **names_for(z2, np.array([sp.Symbol("z2", real=True)])),
-                **names_for(-z2, np.array([-sp.Symbol("z2", real=True)])),
+                **names_for(z2, np.array([sp.Symbol("z^2", real=True)])),
+                **names_for(-z2, np.array([-sp.Symbol("z^2", real=True)])),
                 **names_for(z1, z1s),
                 **names_for(-z1, -z1s),
             }
