@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
 .DEFAULT_GOAL := help
-.PHONY: help test lint format pytest mutate site serve bench oracle clean
+.PHONY: help test lint format pytest mutate site serve bench oracle clean derive
 
 help:
 	@echo "make site    build the site into site/ (mkdocs, strict)"
@@ -19,6 +19,7 @@ help:
 	@echo "make bench   speed of cnnref vs the naive loops vs PyTorch"
 	@echo "make oracle  install the optional PyTorch oracle (torch==2.13.0)"
 	@echo "make format  apply ruff's formatter and safe fixes"
+	@echo "make derive  prove the derivations (SymPy) and regenerate docs/derivations/"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +56,9 @@ serve: $(VENV)/.installed-docs
 
 bench: $(VENV)/.installed-test
 	$(PY) -m benchmarks.conv
+
+derive: $(VENV)/.installed-derive
+	$(PY) -m derivations
 
 oracle: | $(PY)
 	$(PY) -m pip install --quiet torch==2.13.0

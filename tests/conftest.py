@@ -66,6 +66,9 @@ LAYERS = {
     "test_layers": "layers and Sequential vs finite differences and PyTorch",
     "test_gradcheck": "gradcheck catches wrong gradients",
     "test_no_mutation": "no function modifies its arguments",
+    "test_derivations_cases": "exact symbolic proofs and negative controls",
+    "test_derivations_toolkit": "symbolic toolkit vs cnnref",
+    "test_mutants": "mutation suite machinery",
 }
 REPORT = Path(__file__).resolve().parents[1] / "build" / "test-report.json"
 _outcomes: dict[str, str] = {}

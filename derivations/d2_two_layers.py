@@ -1,0 +1,223 @@
+"""D2 — seed 002's network: two convolution layers, a dense layer, a sigmoid.
+
+``X (4x4) -> Z1 = layer(X, K1) (3x3) -> A1 = f(Z1) -> Z2 = layer(A1, K2) (2x2)
+-> A2 = g(Z2) -> flatten -> u = w·a -> ŷ = σ(u) -> L = ½ (ŷ - t)²``.
+
+With ``δ2 = ∂L/∂Z2 = (σ(u) - t) σ'(u) · w ⊙ g'(Z2)`` and ``δ1 = ∂L/∂Z1``:
+
+* **cross-correlation** layers: ``∂L/∂K2 = A1 ⋆ δ2``;
+  ``δ1 = (δ2 ∗ K2) ⊙ f'(Z1)``, the full convolution, i.e. δ2 padded by one
+  and correlated with ``rot180(K2)`` (the article's "padded" step);
+  ``∂L/∂K1 = X ⋆ δ1``;
+* **true convolution** layers (the article's convention):
+  ``∂L/∂K2 = rot180(A1 ⋆ δ2)``; ``δ1 = (δ2 ⋆ K2) ⊙ f'(Z1)`` (full
+  correlation); ``∂L/∂K1 = rot180(X ⋆ δ1)``.
+
+Each proven entry by entry against ``sympy.diff`` of the whole loss, with
+undefined ``f``, ``g``, ``σ`` and with the article's ``f = tanh``,
+``g = arctan``, ``σ`` = logistic. Negative controls: δ1 without ``rot180``,
+δ2 padded one too few, ``∂L/∂K1`` transposed, and (true convolution)
+``∂L/∂K2`` not rotated back.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import sympy as sp
+
+from . import symbolic as S
+from .activations import (
+    ARCTAN,
+    LOGISTIC,
+    TANH,
+    Activation,
+    apply,
+    apply_derivative,
+    describe,
+    is_abstract,
+    undefined,
+)
+from .network import dense_head, displayer, gradient, head_names, names_for
+from .proof import CONVOLUTION, CORRELATION, SPECIALISATION_PAGE_ENTRIES, Proof, prove
+
+CASE = "D2"
+TITLE = "Seed 002: two convolution layers"
+SOURCES = "seed 002 (two layers, the padded kernel gradient, tanh or arctan)"
+
+ACTIVATIONS = [
+    (undefined("f"), undefined("g"), undefined("sigma", r"\sigma")),
+    (TANH, ARCTAN, LOGISTIC),
+]
+
+
+def _network(convention: str, f: Activation, g: Activation, sigma: Activation):
+    X = S.symbols("x", (4, 4))
+    K1 = S.symbols("k^(1)", (2, 2))
+    K2 = S.symbols("k^(2)", (2, 2))
+    w = S.symbols("w", (4,))
+    t = sp.Symbol("t", real=True)
+    layer = S.correlate2d if convention == CORRELATION else S.convolve2d
+    Z1 = layer(X, K1, "valid")
+    A1 = apply(f, Z1)
+    Z2 = layer(A1, K2, "valid")
+    head = dense_head(apply(g, Z2), w, sigma, t)
+    delta2 = head.dL_du * w.reshape(2, 2) * apply_derivative(g, Z2)
+    names = {
+        **head_names(head),
+        **names_for(Z2, S.symbols("z^(2)", (2, 2))),
+        **names_for(Z1, S.symbols("z^(1)", (3, 3))),
+    }
+    return X, K1, K2, w, A1, Z1, head, delta2, displayer(names)
+
+
+def delta1_with_free_z1(convention: str, f, g, sigma, K2, w):
+    """``∂L/∂Z1`` with ``Z1`` as free symbols ``z1_ij``, and the closed form for δ1."""
+    t = sp.Symbol("t", real=True)
+    Z1 = S.symbols("z^(1)", (3, 3))
+    layer = S.correlate2d if convention == CORRELATION else S.convolve2d
+    Z2 = layer(apply(f, Z1), K2, "valid")
+    head = dense_head(apply(g, Z2), w, sigma, t)
+    delta2 = head.dL_du * w.reshape(2, 2) * apply_derivative(g, Z2)
+    full = S.convolve2d if convention == CORRELATION else S.correlate2d
+    closed = full(delta2, K2, "full") * apply_derivative(f, Z1)
+    names = {**head_names(head), **names_for(Z2, S.symbols("z^(2)", (2, 2)))}
+    return gradient(head.loss, Z1), closed, displayer(names)
+
+
+def run() -> list[Proof]:
+    proofs: list[Proof] = []
+    for convention in (CORRELATION, CONVOLUTION):
+        tag = "corr" if convention == CORRELATION else "conv"
+        for f, g, sigma in ACTIVATIONS:
+            start = time.perf_counter()
+            X, K1, K2, w, A1, Z1, head, delta2, display = _network(convention, f, g, sigma)
+            generic = is_abstract(f.fn)
+            common = dict(
+                case=CASE,
+                convention=convention,
+                activations=describe(f=f, g=g, σ=sigma),
+                display=display,
+            )
+            suffix = "" if generic else f".{f.name}-{g.name}-{sigma.name}"
+            dK2 = gradient(head.loss, K2)
+            dK1 = gradient(head.loss, K1)
+            fprime = apply_derivative(f, Z1)
+            if convention == CORRELATION:
+                dK2_closed, dK2_tex = S.correlate2d(A1, delta2, "valid"), r"A_1 \star \delta_2"
+                delta1 = S.convolve2d(delta2, K2, "full") * fprime
+                delta1_tex = (
+                    r"(\delta_2 * K_2) \odot f'(Z_1) = (\operatorname{pad}_1(\delta_2) \star"
+                    r" \operatorname{rot180}(K_2)) \odot f'(Z_1)"
+                )
+                dK1_closed, dK1_tex = S.correlate2d(X, delta1, "valid"), r"X \star \delta_1"
+            else:
+                dK2_closed = S.rot180(S.correlate2d(A1, delta2, "valid"))
+                dK2_tex = r"\operatorname{rot180}(A_1 \star \delta_2)"
+                delta1 = S.correlate2d(delta2, K2, "full") * fprime
+                delta1_tex = r"(\operatorname{pad}_1(\delta_2) \star K_2) \odot f'(Z_1)"
+                dK1_closed = S.rot180(S.correlate2d(X, delta1, "valid"))
+                dK1_tex = r"\operatorname{rot180}(X \star \delta_1)"
+            dZ1, delta1_closed, z_display = delta1_with_free_z1(convention, f, g, sigma, K2, w)
+            batch = [
+                prove(
+                    key=f"D2.{tag}.delta1{suffix}",
+                    title="δ1: the padded step (Z1 as free symbols)",
+                    statement=rf"\delta_1 = \frac{{\partial L}}{{\partial Z_1}} = {delta1_tex}",
+                    lhs=dZ1,
+                    rhs=delta1_closed,
+                    label=r"\partial L/\partial z^{(1)}",
+                    **dict(common, display=z_display),
+                ),
+                prove(
+                    key=f"D2.{tag}.dK2{suffix}",
+                    title="Second kernel's gradient",
+                    statement=rf"\frac{{\partial L}}{{\partial K_2}} = {dK2_tex}",
+                    lhs=dK2,
+                    rhs=dK2_closed,
+                    label=r"\partial L/\partial k^{(2)}",
+                    **common,
+                ),
+                prove(
+                    key=f"D2.{tag}.dK1{suffix}",
+                    title="First kernel's gradient, through the padded δ2",
+                    statement=(
+                        rf"\frac{{\partial L}}{{\partial K_1}} = {dK1_tex}, \quad"
+                        rf" \delta_1 = {delta1_tex}"
+                    ),
+                    lhs=dK1,
+                    rhs=dK1_closed,
+                    label=r"\partial L/\partial k^{(1)}",
+                    **common,
+                ),
+            ]
+            if generic:
+                batch += _controls(tag, X, K2, delta2, fprime, dK1, dK1_closed, dK2, A1, common)
+            elapsed = time.perf_counter() - start
+            for p in batch:
+                p.seconds = elapsed / len(batch)
+                if not generic:
+                    p.page_entries = SPECIALISATION_PAGE_ENTRIES
+            proofs += batch
+    return proofs
+
+
+def _controls(tag, X, K2, delta2, fprime, dK1, dK1_closed, dK2, A1, common) -> list[Proof]:
+    """Plausible wrong formulas; each must be rejected by the same checker."""
+    out = []
+    rotate = (lambda a: a) if tag == "corr" else S.rot180
+    if tag == "corr":
+        wrong = S.correlate2d(X, S.correlate2d(delta2, K2, "full") * fprime, "valid")
+        out.append(
+            prove(
+                key="D2.corr.dK1.control-no-rot180",
+                title="Control: δ1 without rot180 of K2",
+                statement=r"\delta_1 = (\operatorname{pad}_1(\delta_2) \star K_2) \odot f'(Z_1)",
+                lhs=dK1,
+                rhs=wrong,
+                control=True,
+                label=r"\partial L/\partial k^{(1)}",
+                **common,
+            )
+        )
+    else:
+        out.append(
+            prove(
+                key="D2.conv.dK2.control-not-rotated-back",
+                title="Control: ∂L/∂K2 without the final rotation",
+                statement=r"\frac{\partial L}{\partial K_2} = A_1 \star \delta_2",
+                lhs=dK2,
+                rhs=S.correlate2d(A1, delta2, "valid"),
+                control=True,
+                label=r"\partial L/\partial k^{(2)}",
+                **common,
+            )
+        )
+    kernel = S.rot180(K2) if tag == "corr" else K2
+    shifted = S.correlate2d(S.pad2d(delta2, (0, 2, 0, 2)), kernel, "valid") * fprime
+    out.append(
+        prove(
+            key=f"D2.{tag}.dK1.control-pad-one-too-few",
+            title="Control: δ2 padded one too few at the top and left",
+            statement=r"\delta_1 \text{ from } \operatorname{pad}_{(0,2,0,2)}(\delta_2)",
+            lhs=dK1,
+            rhs=rotate(S.correlate2d(X, shifted, "valid")),
+            control=True,
+            label=r"\partial L/\partial k^{(1)}",
+            **common,
+        )
+    )
+    out.append(
+        prove(
+            key=f"D2.{tag}.dK1.control-transposed",
+            title="Control: ∂L/∂K1 transposed",
+            statement=r"\frac{\partial L}{\partial K_1} = \left(\text{closed form}\right)^\top",
+            lhs=dK1,
+            rhs=np.array(dK1_closed).T,
+            control=True,
+            label=r"\partial L/\partial k^{(1)}",
+            **common,
+        )
+    )
+    return out

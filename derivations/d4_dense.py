@@ -1,0 +1,206 @@
+"""D4 — dense layers (seeds 001 and 004): the delta recursion and σ' = σ(1 - σ).
+
+A 3-4-1 network ``z1 = W1 x + b1 (4), a1 = σ(z1), z2 = W2 a1 + b2 (1),
+ŷ = σ(z2), L = ½ (ŷ - t)²`` with ``W1: 4x3``, ``W2: 1x4``. No convolution, so
+no convention to choose. Proven against ``sympy.diff``:
+
+* ``δ2 = ∂L/∂z2 = (ŷ - t) σ'(z2)`` and the recursion
+  ``δ1 = ∂L/∂z1 = (W2^T δ2) ⊙ σ'(z1)`` (``z1`` as free symbols, so that
+  ``∂L/∂z1`` is a derivative with respect to variables);
+* ``∂L/∂W1 = δ1 x^T``, ``∂L/∂W2 = δ2 a1^T``, ``∂L/∂b = δ`` (with ``x`` and
+  the weights as the variables);
+
+with an undefined ``σ`` and with the logistic sigmoid. And the identity the
+11-line network relies on when it computes the slope from the output,
+``σ'(s) = σ(s)(1 - σ(s))`` for the logistic sigmoid: the two sides are
+different fractions of ``e^{-s}``, so they are brought over a common
+denominator (``together``) and the numerator is expanded (``expand`` alone
+on the difference does not reach zero: a false negative, not a proof of
+inequality).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import sympy as sp
+
+from . import symbolic as S
+from .activations import (
+    LOGISTIC,
+    Activation,
+    apply,
+    apply_derivative,
+    describe,
+    is_abstract,
+    undefined,
+)
+from .network import displayer, gradient, names_for
+from .proof import NEITHER, SPECIALISATION_PAGE_ENTRIES, Proof, prove, rationally_equal
+
+CASE = "D4"
+TITLE = "Dense layers: the delta recursion and the sigmoid's slope"
+SOURCES = "seed 001 (the recursion δ^l = (W^{l+1})^T δ^{l+1} σ'(z^l)); seed 004 (σ' = σ(1 - σ))"
+
+ACTIVATIONS = [undefined("sigma", r"\sigma"), LOGISTIC]
+
+
+def _network(sigma: Activation):
+    x = S.symbols("x", (3,))
+    W1 = S.symbols("W^1", (4, 3))
+    b1 = S.symbols("b^1", (4,))
+    W2 = S.symbols("W^2", (1, 4))
+    b2 = S.symbols("b^2", (1,))
+    t = sp.Symbol("t", real=True)
+    return x, W1, b1, W2, b2, t
+
+
+def _loss_of_z1(sigma, z1, W2, b2, t):
+    a1 = apply(sigma, z1)
+    z2 = W2.dot(a1) + b2
+    return sp.Rational(1, 2) * (sigma(z2[0]) - t) ** 2, a1, z2
+
+
+def run() -> list[Proof]:
+    proofs: list[Proof] = []
+    for sigma in ACTIVATIONS:
+        start = time.perf_counter()
+        generic = is_abstract(sigma.fn)
+        suffix = "" if generic else f".{sigma.name}"
+        common = dict(case=CASE, convention=NEITHER, activations=describe(σ=sigma))
+        x, W1, b1, W2, b2, t = _network(sigma)
+        # δ1 with z1 as free symbols.
+        z1s = S.symbols("z^1", (4,))
+        loss_z, _, z2s = _loss_of_z1(sigma, z1s, W2, b2, t)
+        delta2s = (sigma(z2s[0]) - t) * apply_derivative(sigma, z2s)
+        delta1s = W2.T.dot(delta2s) * apply_derivative(sigma, z1s)
+        batch = [
+            prove(
+                key=f"D4.delta-recursion{suffix}",
+                title="The delta recursion",
+                statement=(
+                    r"\delta^{1} = \frac{\partial L}{\partial z^{1}} = "
+                    r"\left(W^{2}\right)^\top \delta^{2} \odot \sigma'(z^{1}),\quad"
+                    r" \delta^{2} = (\hat y - t)\,\sigma'(z^{2})"
+                ),
+                lhs=gradient(loss_z, z1s),
+                rhs=delta1s,
+                label=r"\partial L/\partial z^1",
+                **common,
+            ),
+            prove(
+                key=f"D4.delta-recursion.control-wrong-layer{suffix}",
+                title="Control: σ' taken at the next layer's z",
+                statement=r"\delta^{1} = \left(W^{2}\right)^\top \delta^{2} \odot \sigma'(z^{2})",
+                lhs=gradient(loss_z, z1s),
+                rhs=W2.T.dot(delta2s) * apply_derivative(sigma, np.repeat(z2s, 4)),
+                control=True,
+                label=r"\partial L/\partial z^1",
+                **common,
+            ),
+        ]
+        # Weight gradients, with x and the weights as the variables.
+        z1 = W1.dot(x) + b1
+        loss, a1, z2 = _loss_of_z1(sigma, z1, W2, b2, t)
+        common["display"] = displayer(
+            {
+                **names_for(z2, np.array([sp.Symbol("z^2", real=True)])),
+                **names_for(-z2, np.array([-sp.Symbol("z^2", real=True)])),
+                **names_for(z1, z1s),
+                **names_for(-z1, -z1s),
+            }
+        )
+        delta2 = (sigma(z2[0]) - t) * apply_derivative(sigma, z2)
+        delta1 = W2.T.dot(delta2) * apply_derivative(sigma, z1)
+        batch += [
+            prove(
+                key=f"D4.dW1{suffix}",
+                title="First weight matrix",
+                statement=r"\frac{\partial L}{\partial W^{1}} = \delta^{1} x^\top",
+                lhs=gradient(loss, W1),
+                rhs=np.outer(delta1, x),
+                label=r"\partial L/\partial W^1",
+                **common,
+            ),
+            prove(
+                key=f"D4.dW2{suffix}",
+                title="Second weight matrix",
+                statement=r"\frac{\partial L}{\partial W^{2}} = \delta^{2} (a^{1})^\top",
+                lhs=gradient(loss, W2),
+                rhs=np.outer(delta2, a1),
+                label=r"\partial L/\partial W^2",
+                **common,
+            ),
+            prove(
+                key=f"D4.db{suffix}",
+                title="Biases",
+                statement=(
+                    r"\frac{\partial L}{\partial b^{1}} = \delta^{1},\ "
+                    r"\frac{\partial L}{\partial b^{2}} = \delta^{2}"
+                ),
+                lhs=np.concatenate([gradient(loss, b1), gradient(loss, b2)]),
+                rhs=np.concatenate([delta1, delta2]),
+                label=r"\partial L/\partial b",
+                **common,
+            ),
+            prove(
+                key=f"D4.dW1.control-no-slope{suffix}",
+                title="Control: δ1 without the activation's slope σ'(z1)",
+                statement=(
+                    r"\frac{\partial L}{\partial W^{1}} = "
+                    r"\left((W^{2})^\top \delta^{2}\right) x^\top"
+                ),
+                lhs=gradient(loss, W1),
+                rhs=np.outer(W2.T.dot(delta2), x),
+                control=True,
+                label=r"\partial L/\partial W^1",
+                **common,
+            ),
+        ]
+        elapsed = time.perf_counter() - start
+        for p in batch:
+            p.seconds = elapsed / len(batch)
+            if not generic:
+                p.page_entries = SPECIALISATION_PAGE_ENTRIES
+        proofs += batch
+
+    start = time.perf_counter()
+    s = sp.Symbol("s", real=True)
+    slope = sp.diff(LOGISTIC(s), s)
+    proofs.append(
+        prove(
+            key="D4.logistic-slope",
+            title="The logistic sigmoid's slope from its output",
+            statement=(
+                r"\sigma(s) = \frac{1}{1 + e^{-s}} \implies "
+                r"\sigma'(s) = \sigma(s)\,\bigl(1 - \sigma(s)\bigr)"
+            ),
+            convention=NEITHER,
+            case=CASE,
+            method="together(lhs - rhs), then expand(numerator) == 0",
+            activations=describe(σ=LOGISTIC),
+            lhs=np.array([slope], dtype=object),
+            rhs=np.array([LOGISTIC(s) * (1 - LOGISTIC(s))], dtype=object),
+            checker=lambda a, b: rationally_equal(a[0], b[0]),
+            label=r"\sigma'",
+        )
+    )
+    proofs.append(
+        prove(
+            key="D4.logistic-slope.control",
+            title="Control: the slope written as σ(1 + σ)",
+            statement=r"\sigma'(s) = \sigma(s)\,\bigl(1 + \sigma(s)\bigr)",
+            convention=NEITHER,
+            case=CASE,
+            method="together(lhs - rhs), then expand(numerator) == 0",
+            activations=describe(σ=LOGISTIC),
+            lhs=np.array([slope], dtype=object),
+            rhs=np.array([LOGISTIC(s) * (1 + LOGISTIC(s))], dtype=object),
+            checker=lambda a, b: rationally_equal(a[0], b[0]),
+            control=True,
+            label=r"\sigma'",
+        )
+    )
+    proofs[-1].seconds = proofs[-2].seconds = (time.perf_counter() - start) / 2
+    return proofs

@@ -1,0 +1,554 @@
+"""D5 — the general grid: the adjoint identity for every stride, padding, dilation, channel, group.
+
+With a symbolic upstream gradient ``G`` and ``L = Σ G ⊙ conv2d(x, w, b)``
+(**cross-correlation**, PyTorch semantics), for every configuration:
+
+* ``∂L/∂x = conv_transpose2d(G, w)`` with ``output_padding`` = the stride
+  remainder: ``G`` dilated by the stride, padded by ``d(k-1) - p`` (plus the
+  remainder at the bottom/right, whose rows no window touches and whose
+  gradient is zero), correlated with ``rot180(w)``, in/out channels swapped;
+* ``∂L/∂w[o, c] = x_p[c] ⋆ dilate_s(G[o])``, read every ``d``-th entry
+  (taps ``d`` apart) and cropped to the kernel: the input correlated with
+  the dilated gradient;
+* ``∂L/∂b[o] = Σ G[o]``.
+
+In the **true convolution** convention (``conv2d(x, rot180(w))``) the same
+formulas hold with ``rot180`` moved: ``∂L/∂x = conv_transpose2d(G,
+rot180(w))`` and ``∂L/∂w = rot180`` of the correlation above.
+
+``L`` is a polynomial (degree three); it is built exactly as a
+:class:`~derivations.polynomial.Poly`, differentiated term by term and
+compared coefficient by coefficient with the closed forms, which the
+symbolic toolkit builds from the same polynomials. No sampling: equality of
+coefficients for symbolic ``G``, ``x``, ``w`` is equality for all values.
+
+Also the adjoints of ``avg_pool2d`` (transposed convolution with the constant
+kernel ``1/(kh·kw)``, depthwise) and of ``max_pool2d`` on the region of a
+fixed argmax pattern (each ``G`` entry goes to its window's argmax; the
+pattern comes from numbers with ties, broken by the first maximum in
+row-major order, cnnref's and PyTorch's rule).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from cnnref.shapes import conv_output_size, conv_remainder
+
+from . import symbolic as S
+from .polynomial import Poly
+from .proof import CONVOLUTION, CORRELATION, METHOD_POLY, Proof, exactly_equal, prove
+
+CASE = "D5"
+TITLE = "The general grid: stride, padding, dilation, channels, groups; pooling"
+SOURCES = "the framework definition of conv2d; every seed's layer is one point of this grid"
+
+
+@dataclass(frozen=True)
+class Config:
+    """One convolution configuration (sizes per axis as (height, width) pairs)."""
+
+    in_hw: tuple[int, int]
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int]
+    channels: tuple[int, int]  # (in, out)
+    groups: int
+
+    @property
+    def out_hw(self) -> tuple[int, int]:
+        return tuple(
+            conv_output_size(n, k, s, p, d)
+            for n, k, s, p, d in zip(
+                self.in_hw, self.kernel, self.stride, self.padding, self.dilation, strict=True
+            )
+        )
+
+    @property
+    def remainder(self) -> tuple[int, int]:
+        return tuple(
+            conv_remainder(n, k, s, p, d)
+            for n, k, s, p, d in zip(
+                self.in_hw, self.kernel, self.stride, self.padding, self.dilation, strict=True
+            )
+        )
+
+    def valid(self) -> bool:
+        c, o = self.channels
+        return min(self.out_hw) >= 1 and c % self.groups == 0 and o % self.groups == 0
+
+    @property
+    def label(self) -> str:
+        def pair(p):
+            return str(p[0]) if p[0] == p[1] else f"{p[0]}x{p[1]}"
+
+        return (
+            f"input {self.in_hw[0]}x{self.in_hw[1]}, kernel {self.kernel[0]}x{self.kernel[1]}, "
+            f"stride {pair(self.stride)}, padding {pair(self.padding)}, "
+            f"dilation {pair(self.dilation)}, channels {self.channels[0]}:{self.channels[1]}, "
+            f"groups {self.groups}"
+        )
+
+
+_CHANNELS = {
+    1: [(1, 1), (1, 2), (2, 3), (3, 1), (2, 2), (3, 3), (1, 3), (3, 2), (2, 1)],
+    2: [(2, 2)],
+}
+_INPUTS = [(h, w) for h in range(1, 7) for w in range(1, 7)]
+
+
+def grid() -> list[Config]:
+    """The deterministic grid: every kernel shape x stride x padding x dilation x groups
+    combination (324 of them), each with four input sizes and channel pairs taken in
+    turn from fixed lists (inputs 1..6 x 1..6, rectangular included), skipping sizes
+    the kernel does not fit. 1296 configurations.
+    """
+    configs = []
+    turn = 0
+    for kh, kw, s, p, d, g in itertools.product(
+        range(1, 4), range(1, 4), range(1, 4), range(3), (1, 2), (1, 2)
+    ):
+        found = 0
+        while found < 4:
+            h, w = _INPUTS[(turn * 7) % len(_INPUTS)]
+            pairs = _CHANNELS[g]
+            cfg = Config((h, w), (kh, kw), (s, s), (p, p), (d, d), pairs[turn % len(pairs)], g)
+            turn += 1
+            if cfg.valid():
+                configs.append(cfg)
+                found += 1
+    return configs
+
+
+# closed forms -------------------------------------------------------------
+
+
+def weight_gradient(x: np.ndarray, grad: np.ndarray, cfg: Config) -> np.ndarray:
+    """``∂L/∂w[o, c]``: the padded input correlated with ``G[o]`` dilated by the stride.
+
+    Written with :func:`derivations.symbolic.conv2d` taking ``G[o]`` as the
+    kernel: kernel dilation = the layer's stride, step = the layer's dilation;
+    the first ``kh x kw`` outputs are the kernel's taps.
+    """
+    c_in, o_total = cfg.channels
+    c_group, o_group = c_in // cfg.groups, o_total // cfg.groups
+    ph, pw = cfg.padding
+    xp = S.pad2d(x, (ph, pw))
+    kh, kw = cfg.kernel
+    out = np.empty((o_total, c_group, kh, kw), dtype=object)
+    for o in range(o_total):
+        g = o // o_group
+        for c in range(c_group):
+            corr = S.conv2d(
+                xp[None, g * c_group + c], grad[None, None, o], stride=cfg.dilation,
+                dilation=cfg.stride,
+            )  # fmt: skip
+            out[o, c] = corr[0, :kh, :kw]
+    return out
+
+
+def input_gradient(grad: np.ndarray, w: np.ndarray, cfg: Config) -> np.ndarray:
+    """``∂L/∂x = conv_transpose2d(G, w)`` with the stride remainder as ``output_padding``."""
+    return S.conv_transpose2d(
+        grad, w, stride=cfg.stride, padding=cfg.padding, output_padding=cfg.remainder,
+        dilation=cfg.dilation, groups=cfg.groups,
+    )  # fmt: skip
+
+
+def _arrays(cfg: Config):
+    c, o = cfg.channels
+    x = S.variables("x", (c, *cfg.in_hw))
+    w = S.variables("w", (o, c // cfg.groups, *cfg.kernel))
+    b = S.variables("b", (o,))
+    g = S.variables("g", (o, *cfg.out_hw))
+    return x, w, b, g
+
+
+def _brute(loss: Poly, names: np.ndarray) -> np.ndarray:
+    grads = loss.gradient()
+    out = np.empty(names.shape, dtype=object)
+    for index in np.ndindex(names.shape):
+        (name,) = next(iter(names[index].terms))
+        out[index] = grads.get(name, Poly())
+    return out
+
+
+@dataclass
+class Outcome:
+    """Verdicts of one configuration: statements that hold, controls that were rejected."""
+
+    config: Config
+    statements: dict[str, bool]
+    controls: dict[str, bool]  # control name -> accepted (True is a failure)
+    formulas: dict[str, np.ndarray]
+
+
+def prove_config(cfg: Config, conventions=(CORRELATION, CONVOLUTION), controls=True) -> Outcome:
+    """Prove the three gradient formulas for one configuration (and run its controls)."""
+    x, w, b, g = _arrays(cfg)
+    statements: dict[str, bool] = {}
+    accepted: dict[str, bool] = {}
+    formulas: dict[str, np.ndarray] = {}
+    for convention in conventions:
+        tag = "corr" if convention == CORRELATION else "conv"
+        weight = w if convention == CORRELATION else S.rot180(w)
+        y = S.conv2d(
+            x, weight, b, stride=cfg.stride, padding=cfg.padding, dilation=cfg.dilation,
+            groups=cfg.groups,
+        )  # fmt: skip
+        loss = Poly.total((gi * yi for gi, yi in zip(g.reshape(-1), y.reshape(-1), strict=True)))
+        dx, dw, db = _brute(loss, x), _brute(loss, w), _brute(loss, b)
+        closed_dx = input_gradient(g, weight, cfg)
+        closed_dw = weight_gradient(x, g, cfg)
+        if convention == CONVOLUTION:
+            closed_dw = S.rot180(closed_dw)
+        closed_db = np.array([S.total(g[o].reshape(-1)) for o in range(g.shape[0])], dtype=object)
+        statements[f"{tag}.dx"] = exactly_equal(dx, closed_dx)
+        statements[f"{tag}.dw"] = exactly_equal(dw, closed_dw)
+        statements[f"{tag}.db"] = exactly_equal(db, closed_db)
+        formulas.update({f"{tag}.dx": closed_dx, f"{tag}.dw": closed_dw, f"{tag}.db": closed_db})
+        if controls and convention == CORRELATION:
+            for name, (applies, wrong) in _controls(cfg, x, w, g, closed_dw).items():
+                if applies:
+                    accepted[name] = exactly_equal(dx if name != "transposed" else dw, wrong())
+    return Outcome(cfg, statements, accepted, formulas)
+
+
+def touched_taps(cfg: Config) -> tuple[set[int], set[int]]:
+    """Kernel rows and columns whose taps reach ``x`` (not only padding) for some output."""
+    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = cfg.kernel, cfg.stride, cfg.padding, cfg.dilation
+    (h, w), (oh, ow) = cfg.in_hw, cfg.out_hw
+    rows = {a for a in range(kh) for i in range(oh) if 0 <= i * sh + a * dh - ph < h}
+    cols = {b for b in range(kw) for j in range(ow) if 0 <= j * sw + b * dw - pw < w}
+    return rows, cols
+
+
+def _controls(cfg: Config, x, w, g, closed_dw) -> dict[str, tuple[bool, Callable]]:
+    """Plausible wrong formulas, and whether each can differ from the truth in this configuration.
+
+    A control only means something where the wrong formula is a different
+    polynomial; with the taps that reach ``x`` (:func:`touched_taps`) that is:
+
+    * ``no-rot180``: the input gradient with the unrotated kernel; it differs
+      unless the centre tap is the only one that reaches ``x`` (each product
+      ``G[i] w[a]`` of the gradient would have to meet ``G[i] w[k-1-a]``);
+    * ``transposed``: the weight gradient transposed (square kernels); it
+      differs when a tap ``(a, b)`` with ``a != b`` reaches ``x``;
+    * ``pad-one-too-few``: δ padded one too few at the top/left (one too many at the
+      bottom/right so the shape fits), when some input row or column gets a gradient;
+    * ``remainder-ignored``: the remainder rows placed at the top/left instead of the
+      bottom/right (configurations with a stride remainder, where the transposed
+      convolution without ``output_padding`` is not empty).
+    """
+    (kh, kw), (eh, ew) = cfg.kernel, cfg.remainder
+    dh, dw_ = cfg.dilation
+    ph, pw = cfg.padding
+    h, w_ = cfg.in_hw
+
+    def no_rot():
+        return input_gradient(g, S.rot180(w), cfg)
+
+    def transposed():
+        return np.swapaxes(closed_dw, 2, 3)
+
+    def shifted():
+        # The transposed convolution with one row/column less padding before the gradient.
+        ext_h, ext_w = dh * (kh - 1) - ph, dw_ * (kw - 1) - pw
+        gd = S.pad2d(
+            S.dilate2d(g, cfg.stride), (ext_h - 1, ext_h + eh + 1, ext_w - 1, ext_w + ew + 1)
+        )
+        wt = S.rot180(S.swap_channels(w, cfg.groups))
+        return S.conv2d(gd, wt, dilation=cfg.dilation, groups=cfg.groups)
+
+    def remainder_first():
+        grad = S.conv_transpose2d(
+            g, w, stride=cfg.stride, padding=cfg.padding, dilation=cfg.dilation,
+            groups=cfg.groups,
+        )  # fmt: skip
+        return S.pad2d(grad, (eh, 0, ew, 0))
+
+    rows, cols = touched_taps(cfg)
+    touched = bool(rows) and bool(cols)
+    centre = {((kh - 1) / 2, (kw - 1) / 2)}
+    off_centre = {(a, b) for a in rows for b in cols} - centre
+    off_diagonal = any(a != b for a in rows for b in cols)
+    return {
+        "no-rot180": (bool(off_centre), no_rot),
+        "transposed": (kh == kw and off_diagonal, transposed),
+        "pad-one-too-few": (touched, shifted),
+        "remainder-ignored": (
+            (eh > 0 or ew > 0) and touched and min(h - eh, w_ - ew) >= 1,
+            remainder_first,
+        ),
+    }
+
+
+# pooling -------------------------------------------------------------------
+
+
+def pooling_grid() -> list[tuple[int, tuple[int, int], tuple[int, int], tuple[int, int]]]:
+    """(channels, input, kernel, stride) for the pooling adjoints: kernels 1..3, strides 1..3."""
+    out = []
+    turn = 0
+    for kh, kw, s in itertools.product(range(1, 4), range(1, 4), range(1, 4)):
+        found = 0
+        while found < 3:
+            h, w = _INPUTS[(turn * 5) % len(_INPUTS)]
+            turn += 1
+            if h >= kh and w >= kw:
+                out.append((1 + turn % 2, (h, w), (kh, kw), (s, s)))
+                found += 1
+    return out
+
+
+def tie_pattern(c: int, hw: tuple[int, int]) -> np.ndarray:
+    """Fixed numbers with ties, from which the argmax pattern is taken (first maximum)."""
+    h, w = hw
+    return np.array(
+        [[[(3 * i + 5 * j + 7 * k) % 4 for j in range(w)] for i in range(h)] for k in range(c)]
+    )
+
+
+def prove_pooling(c, hw, kernel, stride) -> tuple[dict[str, bool], dict[str, bool]]:
+    """Adjoints of avg_pool2d and of max_pool2d (fixed argmax pattern) for one configuration."""
+    x = S.variables("x", (c, *hw))
+    statements: dict[str, bool] = {}
+    accepted: dict[str, bool] = {}
+    kh, kw = kernel
+    # average pooling
+    y = S.avg_pool2d(x, kernel, stride)
+    g = S.variables("g", y.shape)
+    loss = Poly.total(gi * yi for gi, yi in zip(g.reshape(-1), y.reshape(-1), strict=True))
+    dx = _brute(loss, x)
+    statements["avg_pool2d"] = exactly_equal(dx, S.avg_pool2d_backward(g, kernel, stride, hw))
+    if kh * kw > 1:
+        unscaled = np.vectorize(lambda v: S.scale(v, kh * kw, 1), otypes=[object])(
+            S.avg_pool2d_backward(g, kernel, stride, hw)
+        )
+        accepted["avg-without-1/k"] = exactly_equal(dx, unscaled)
+    # max pooling on the region of a fixed argmax pattern
+    argmax = S.max_pool2d_argmax(tie_pattern(c, hw), kernel, stride)
+    y = S.max_pool2d_select(x, argmax, kernel, stride)
+    loss = Poly.total(gi * yi for gi, yi in zip(g.reshape(-1), y.reshape(-1), strict=True))
+    dx = _brute(loss, x)
+    statements["max_pool2d"] = exactly_equal(
+        dx, S.max_pool2d_backward(g, argmax, kernel, stride, hw)
+    )
+    if argmax.any():
+        first = np.zeros_like(argmax)
+        accepted["max-to-first-entry"] = exactly_equal(
+            dx, S.max_pool2d_backward(g, first, kernel, stride, hw)
+        )
+    return statements, accepted
+
+
+# the case ------------------------------------------------------------------
+
+BIAS = r"\frac{\partial L}{\partial b_o} = \sum_{ij} G_{oij}"
+STATEMENTS = {
+    "corr.dx": (
+        CORRELATION,
+        "Input gradient is the transposed convolution",
+        r"\frac{\partial L}{\partial x} = \operatorname{conv\_transpose2d}(G, w;\ "
+        r"\text{output\_padding} = (H + 2p - d(k-1) - 1) \bmod s)",
+    ),
+    "corr.dw": (
+        CORRELATION,
+        "Weight gradient is the input correlated with the dilated gradient",
+        r"\frac{\partial L}{\partial w_{o,c}} = \left(x_{p,c} \star \operatorname{dilate}_s(G_o)"
+        r"\right)[::d, ::d]_{k_h \times k_w}",
+    ),
+    "corr.db": (CORRELATION, "Bias gradient", BIAS),
+    "conv.dx": (
+        CONVOLUTION,
+        "Input gradient (true-convolution layer)",
+        r"\frac{\partial L}{\partial x} = \operatorname{conv\_transpose2d}(G, "
+        r"\operatorname{rot180}(w))",
+    ),
+    "conv.dw": (
+        CONVOLUTION,
+        "Weight gradient (true-convolution layer)",
+        r"\frac{\partial L}{\partial w_{o,c}} = \operatorname{rot180}\left(\left(x_{p,c} \star "
+        r"\operatorname{dilate}_s(G_o)\right)[::d, ::d]_{k_h \times k_w}\right)",
+    ),
+    "conv.db": (CONVOLUTION, "Bias gradient", BIAS),
+}
+
+CONTROLS = {
+    "no-rot180": (
+        "Control: input gradient without rot180",
+        r"\frac{\partial L}{\partial x} = \operatorname{pad}_{(e,\ e+r)}"
+        r"(\operatorname{dilate}_s G) \star w \quad (e = d(k-1) - p)",
+    ),
+    "transposed": (
+        "Control: weight gradient transposed",
+        r"\frac{\partial L}{\partial w_{o,c}} = \left(\ldots\right)^\top",
+    ),
+    "pad-one-too-few": (
+        "Control: dilated G padded one too few at the top/left",
+        r"\operatorname{pad}_{(e-1,\ e+r+1)}(\operatorname{dilate}_s G)"
+        r" \star \operatorname{rot180}(w)",
+    ),
+    "remainder-ignored": (
+        "Control: stride remainder rows placed at the top/left",
+        r"\operatorname{pad}_{(r, 0)}\left(\operatorname{conv\_transpose2d}(G, w)\right)",
+    ),
+    "avg-without-1/k": (
+        "Control: average-pooling adjoint without the factor 1/(kh kw)",
+        r"\frac{\partial L}{\partial x} = \operatorname{conv\_transpose2d}(G, \mathbf{1})",
+    ),
+    "max-to-first-entry": (
+        "Control: max-pooling gradient sent to each window's first entry",
+        r"\frac{\partial L}{\partial x_{\text{window start}}} = G",
+    ),
+}
+
+POOLING_CONTROLS = ("avg-without-1/k", "max-to-first-entry")
+
+POOLING = {
+    "avg_pool2d": (
+        "Average-pooling adjoint",
+        r"\frac{\partial L}{\partial x} = \frac{1}{k_h k_w}\operatorname{conv\_transpose2d}"
+        r"(G, \mathbf{1})\ \text{(depthwise)}",
+    ),
+    "max_pool2d": (
+        "Max-pooling adjoint on a fixed argmax region",
+        r"\frac{\partial L}{\partial x_{m}} = \sum_{\text{windows with argmax } m} G",
+    ),
+}
+
+
+def run(progress: Callable[[int, int], None] | None = None) -> list[Proof]:
+    """Prove the grid; one aggregated record per statement and per control kind."""
+    configs = grid()
+    pools = pooling_grid()
+    results: dict[str, list] = {}
+    control_results: dict[str, list] = {}
+    seconds: dict[str, float] = {}
+    start = time.perf_counter()
+    total_steps = len(configs) + len(pools)
+    for n, cfg in enumerate(configs):
+        outcome = prove_config(cfg)
+        for key, holds in outcome.statements.items():
+            results.setdefault(key, []).append((cfg.label, holds))
+        for key, accepted in outcome.controls.items():
+            control_results.setdefault(key, []).append((cfg.label, accepted))
+        if progress:
+            progress(n + 1, total_steps)
+    seconds["grid"] = time.perf_counter() - start
+    start = time.perf_counter()
+    for n, (c, hw, kernel, stride) in enumerate(pools):
+        label = (
+            f"channels {c}, input {hw[0]}x{hw[1]}, kernel {kernel[0]}x{kernel[1]}, "
+            f"stride {stride[0]}"
+        )
+        statements, accepted = prove_pooling(c, hw, kernel, stride)
+        for key, holds in statements.items():
+            results.setdefault(key, []).append((label, holds))
+        for key, acc in accepted.items():
+            control_results.setdefault(key, []).append((label, acc))
+        if progress:
+            progress(len(configs) + n + 1, total_steps)
+    seconds["pooling"] = time.perf_counter() - start
+
+    proofs = worked_example()
+    for key, (convention, title, statement) in {**STATEMENTS, **_pooling_statements()}.items():
+        outcomes = results[key]
+        failures = [label for label, holds in outcomes if not holds]
+        proofs.append(
+            Proof(
+                case=CASE,
+                key=f"D5.{key}",
+                title=title,
+                statement=statement,
+                convention=convention,
+                method=METHOD_POLY,
+                holds=not failures,
+                seconds=(
+                    seconds["grid"] / len(STATEMENTS)
+                    if key in STATEMENTS
+                    else seconds["pooling"] / len(POOLING)
+                ),
+                details={"configurations": len(outcomes), "failed": failures},
+            )
+        )
+    for key, (title, statement) in CONTROLS.items():
+        outcomes = control_results.get(key, [])
+        accepted = [label for label, acc in outcomes if acc]
+        proofs.append(
+            Proof(
+                case=CASE,
+                key=f"D5.control.{key}",
+                title=title,
+                statement=statement,
+                convention="none (pooling)" if key in POOLING_CONTROLS else CORRELATION,
+                method=METHOD_POLY,
+                control=True,
+                holds=bool(accepted) or not outcomes,
+                details={"configurations": len(outcomes), "accepted": accepted},
+            )
+        )
+    return proofs
+
+
+EXAMPLE = Config((3, 4), (2, 3), (2, 2), (1, 1), (1, 1), (1, 1), 1)
+
+
+def worked_example() -> list[Proof]:
+    """One small configuration of the grid written out entry by entry (with a stride remainder)."""
+    cfg = EXAMPLE
+    x, w, b, g = _arrays(cfg)
+    y = S.conv2d(x, w, b, stride=cfg.stride, padding=cfg.padding)
+    loss = Poly.total(gi * yi for gi, yi in zip(g.reshape(-1), y.reshape(-1), strict=True))
+    common = dict(case=CASE, convention=CORRELATION, method=METHOD_POLY)
+    where = (
+        rf"\quad \text{{({cfg.label}; output {cfg.out_hw[0]}x{cfg.out_hw[1]}, "
+        rf"remainder {cfg.remainder[0]}x{cfg.remainder[1]})}}"
+    )
+    return [
+        prove(
+            key="D5.example.dx",
+            title="Worked example: the input gradient entry by entry",
+            statement=STATEMENTS["corr.dx"][2] + where,
+            lhs=_brute(loss, x),
+            rhs=input_gradient(g, w, cfg),
+            label=r"\partial L/\partial x",
+            **common,
+        ),
+        prove(
+            key="D5.example.dw",
+            title="Worked example: the weight gradient entry by entry",
+            statement=STATEMENTS["corr.dw"][2] + where,
+            lhs=_brute(loss, w),
+            rhs=weight_gradient(x, g, cfg),
+            label=r"\partial L/\partial w",
+            **common,
+        ),
+    ]
+
+
+def _pooling_statements() -> dict[str, tuple[str, str, str]]:
+    return {key: ("none (pooling)", title, st) for key, (title, st) in POOLING.items()}
+
+
+def configurations_table() -> list[dict]:
+    """The grid as plain data, for the JSON record of the grid."""
+    return [
+        {
+            "input": list(c.in_hw),
+            "kernel": list(c.kernel),
+            "stride": c.stride[0],
+            "padding": c.padding[0],
+            "dilation": c.dilation[0],
+            "channels": list(c.channels),
+            "groups": c.groups,
+            "remainder": list(c.remainder),
+        }
+        for c in grid()
+    ]
