@@ -1,8 +1,18 @@
 """The claims the replay notebooks make, checked from the same code they run."""
 
-import numpy as np
+import copy
 
-from cnnref.examples import eleven_lines
+import numpy as np
+import pytest
+
+from cnnref import rot180
+from cnnref.examples import (
+    cosine_similarity,
+    eleven_lines,
+    loss_gradcheck,
+    relative_error,
+    single_kernel,
+)
 
 
 def test_eleven_lines_two_layer_reproduces_the_article_to_8_decimals():
@@ -27,3 +37,47 @@ def test_eleven_lines_three_layer_learns_xor():
     run = eleven_lines.train(eleven_lines.Y_XOR, hidden=(4,), iterations=10000)
     assert np.mean(np.abs(eleven_lines.Y_XOR - run.output)) < 0.01
     assert np.all(np.diff(run.mean_abs_error) < 0)  # the recorded error only falls
+
+
+def test_single_kernel_training_gradients_pass_gradcheck():
+    model = single_kernel.network(0)
+    assert loss_gradcheck(model, single_kernel.gradients).max_error < 1e-6
+
+
+@pytest.mark.parametrize("seed", [0, 7])
+def test_single_kernel_uncorrected_update_is_the_rotated_gradient(seed):
+    # the measured distance is between rot180(gradient) and a finite-difference gradient
+    model = single_kernel.network(seed)
+    _, grads = single_kernel.gradients(model)
+    numeric = _numeric_kernel_gradient(model)
+    applied = single_kernel.uncorrected(grads)["0.weight"]
+    assert np.allclose(applied, rot180(numeric), atol=1e-8)
+    run = single_kernel.train(corrected=False, epochs=1, seed=seed)
+    assert run.cosine[0] == pytest.approx(cosine_similarity(rot180(numeric), numeric), abs=1e-6)
+    assert run.rel_error[0] == pytest.approx(relative_error(rot180(numeric), numeric), abs=1e-6)
+    assert run.rel_error[0] == pytest.approx(np.sqrt(2 * (1 - run.cosine[0])))
+
+
+def test_single_kernel_first_version_fails_gradcheck():
+    model = single_kernel.network(0)
+
+    def first_version(m):
+        loss, grads = single_kernel.gradients(m)
+        return loss, single_kernel.uncorrected(grads)
+
+    assert loss_gradcheck(model, first_version).max_error > 1e-2
+
+
+def _numeric_kernel_gradient(model, eps=1e-6):
+    model = copy.deepcopy(model)
+    k = model.parameters()["0.weight"]
+    out = np.zeros_like(k)
+    for idx in np.ndindex(k.shape):
+        k0 = k[idx]
+        k[idx] = k0 + eps
+        up = single_kernel.gradients(model)[0]
+        k[idx] = k0 - eps
+        down = single_kernel.gradients(model)[0]
+        k[idx] = k0
+        out[idx] = (up - down) / (2 * eps)
+    return out

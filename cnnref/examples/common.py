@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
+
+from ..gradcheck import gradcheck
 
 
 def flat(arrays) -> np.ndarray:
@@ -26,3 +30,24 @@ def relative_error(approx, exact) -> float:
     approx = flat(approx) if isinstance(approx, dict) else np.ravel(approx)
     exact = flat(exact) if isinstance(exact, dict) else np.ravel(exact)
     return float(np.linalg.norm(approx - exact) / np.linalg.norm(exact))
+
+
+def loss_gradcheck(model, loss_and_grads, *, eps: float = 1e-6):
+    """:func:`~cnnref.gradcheck` of the gradients a training loop uses.
+
+    ``loss_and_grads(model) -> (loss, {name: gradient})`` is what the loop
+    calls at the model's current parameters; the check differentiates the
+    loss numerically in every parameter (on a deep copy of ``model``).
+    """
+    model = copy.deepcopy(model)
+
+    def forward(**params):
+        model.load_parameters(params)
+        return loss_and_grads(model)[0]
+
+    def backward(grad_y, **params):
+        model.load_parameters(params)
+        grads = loss_and_grads(model)[1]
+        return {k: grad_y * grads[k] for k in params}
+
+    return gradcheck(forward, backward, model.parameters(), eps=eps)
