@@ -12,6 +12,7 @@ from cnnref.examples import (
     loss_gradcheck,
     relative_error,
     single_kernel,
+    two_conv,
 )
 
 
@@ -81,3 +82,25 @@ def _numeric_kernel_gradient(model, eps=1e-6):
         k[idx] = k0
         out[idx] = (up - down) / (2 * eps)
     return out
+
+
+def test_two_conv_trains_with_gradients_that_pass_gradcheck():
+    x, t = two_conv.data()
+    model, loss = two_conv.train(x, t)
+    assert loss[-1] < 0.01 * loss[0]
+    assert np.array_equal(model.forward(x) > 0.5, t > 0.5)
+    assert loss_gradcheck(model, lambda m: two_conv.gradients(m, x, t)).max_error < 1e-6
+
+
+@pytest.mark.parametrize("sample", [0, 3])
+def test_two_conv_padded_step_is_the_input_gradient(sample):
+    x, t = two_conv.data()
+    model = two_conv.network(1)
+    step = two_conv.padded_step(model, x, t, sample)
+    # independent: the chain rule entry by entry, ∂L/∂a1[r, c] = Σ δ2[i, j] K2[r - i, c - j]
+    expected = np.zeros((3, 3))
+    for (i, j), d in np.ndenumerate(step.delta2):
+        expected[i : i + 2, j : j + 2] += d * step.kernel2
+    assert np.allclose(step.via_padded_kernel, expected, rtol=0, atol=1e-15)
+    assert np.allclose(step.via_padded_delta, expected, rtol=0, atol=1e-15)
+    assert np.allclose(step.library, expected, rtol=0, atol=1e-15)
