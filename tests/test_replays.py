@@ -8,6 +8,7 @@ import pytest
 from cnnref import rot180
 from cnnref.examples import (
     cosine_similarity,
+    digits_cnn,
     eleven_lines,
     loss_gradcheck,
     relative_error,
@@ -104,3 +105,76 @@ def test_two_conv_padded_step_is_the_input_gradient(sample):
     assert np.allclose(step.via_padded_kernel, expected, rtol=0, atol=1e-15)
     assert np.allclose(step.via_padded_delta, expected, rtol=0, atol=1e-15)
     assert np.allclose(step.library, expected, rtol=0, atol=1e-15)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    datasets = pytest.importorskip("sklearn.datasets")
+    d = datasets.load_digits()
+    return digits_cnn.zeros_and_ones(d.images, d.target)
+
+
+def test_digits_cnn_training_gradients_pass_gradcheck(digits):
+    x, t, _, _ = digits
+    model = digits_cnn.network()
+    check = loss_gradcheck(model, lambda m: digits_cnn.gradients(m, x[:2], t[:2]))
+    assert check.max_error < 1e-6
+
+
+def test_digits_cnn_trains_to_a_high_test_accuracy(digits):
+    x, t, x_test, t_test = digits
+    run = digits_cnn.train(x, t, x_test, t_test, epochs=60, measure_every=1000)
+    assert run.loss[-1] < 0.01 * run.loss[0]
+    assert run.test_accuracy[-1] >= 0.95
+
+
+def _window_loop(grad_y, pooled_input, variant):
+    """The broken backward passes written with loops over every 2x2 window."""
+    n, c, h, w = grad_y.shape
+    mask = np.zeros_like(pooled_input)
+    up = np.zeros_like(pooled_input)
+    for b, ch, i, j in np.ndindex(n, c, h, w):
+        window = pooled_input[b, ch, 2 * i : 2 * i + 2, 2 * j : 2 * j + 2]
+        a, bb = np.unravel_index(np.argmax(window), (2, 2))  # first maximum, row-major
+        mask[b, ch, 2 * i + a, 2 * j + bb] = 1
+        up[b, ch, 2 * i : 2 * i + 2, 2 * j : 2 * j + 2] = grad_y[b, ch, i, j]
+    return {
+        "true": mask * up,
+        "no mask": up,
+        "transposed gradient": mask * up.swapaxes(2, 3),
+        "transposed mask": mask.swapaxes(2, 3) * up,
+    }[variant]
+
+
+@pytest.mark.parametrize("variant", digits_cnn.VARIANTS)
+def test_pool_backward_variants_match_their_definition(variant):
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 3, 4, 4))
+    layer = digits_cnn.PoolBackward(variant)
+    g = rng.standard_normal(layer.forward(x).shape)
+    assert np.array_equal(layer.backward(g), _window_loop(g, x, variant))
+
+
+@pytest.mark.parametrize("variant", digits_cnn.VARIANTS[1:])
+def test_broken_variant_distance_is_measured_against_the_numeric_gradient(digits, variant):
+    x, t, _, _ = digits
+    xs, ts = x[:6], t[:6]
+    model = digits_cnn.network(variant)
+    applied = digits_cnn.gradients(model, xs, ts)[1]
+    numeric = {}
+    for name in digits_cnn.CONV_WEIGHTS:
+        w = model.parameters()[name]
+        numeric[name] = np.zeros_like(w)
+        for idx in np.ndindex(w.shape):
+            w0 = w[idx]
+            w[idx] = w0 + 1e-6
+            up = digits_cnn.gradients(model, xs, ts)[0]
+            w[idx] = w0 - 1e-6
+            down = digits_cnn.gradients(model, xs, ts)[0]
+            w[idx] = w0
+            numeric[name][idx] = (up - down) / 2e-6
+    applied = {k: applied[k] for k in digits_cnn.CONV_WEIGHTS}
+    cos, rel = digits_cnn.conv_gradient_error(model, xs, ts)
+    assert cos == pytest.approx(cosine_similarity(applied, numeric), abs=1e-6)
+    assert rel == pytest.approx(relative_error(applied, numeric), rel=1e-5)
+    assert cos < 0.99  # the variant really is a different update

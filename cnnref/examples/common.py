@@ -32,22 +32,25 @@ def relative_error(approx, exact) -> float:
     return float(np.linalg.norm(approx - exact) / np.linalg.norm(exact))
 
 
-def loss_gradcheck(model, loss_and_grads, *, eps: float = 1e-6):
+def loss_gradcheck(model, loss_and_grads, *, names=None, eps: float = 1e-6):
     """:func:`~cnnref.gradcheck` of the gradients a training loop uses.
 
     ``loss_and_grads(model) -> (loss, {name: gradient})`` is what the loop
     calls at the model's current parameters; the check differentiates the
-    loss numerically in every parameter (on a deep copy of ``model``).
+    loss numerically in every parameter, or in those listed in ``names``
+    (on a deep copy of ``model``).
     """
     model = copy.deepcopy(model)
+    fixed = model.parameters()
+    checked = {k: v for k, v in fixed.items() if names is None or k in names}
 
     def forward(**params):
-        model.load_parameters(params)
+        model.load_parameters(fixed | params)
         return loss_and_grads(model)[0]
 
     def backward(grad_y, **params):
-        model.load_parameters(params)
+        model.load_parameters(fixed | params)
         grads = loss_and_grads(model)[1]
         return {k: grad_y * grads[k] for k in params}
 
-    return gradcheck(forward, backward, model.parameters(), eps=eps)
+    return gradcheck(forward, backward, {k: v.copy() for k, v in checked.items()}, eps=eps)
