@@ -5,9 +5,10 @@ import copy
 import numpy as np
 import pytest
 
-from cnnref import rot180
+from cnnref import conv2d_backward, convolve2d, rot180
 from cnnref.examples import (
     cosine_similarity,
+    delta_recursion,
     digits_cnn,
     eleven_lines,
     loss_gradcheck,
@@ -178,3 +179,36 @@ def test_broken_variant_distance_is_measured_against_the_numeric_gradient(digits
     assert cos == pytest.approx(cosine_similarity(applied, numeric), abs=1e-6)
     assert rel == pytest.approx(relative_error(applied, numeric), rel=1e-5)
     assert cos < 0.99  # the variant really is a different update
+
+
+def test_delta_recursion_matches_the_library_and_gradcheck():
+    model = delta_recursion.mlp((4, 5, 3, 2), ("tanh", "arctan", "sigmoid"), seed=0)
+    rng = np.random.default_rng(1)
+    x, t = rng.standard_normal((6, 4)), rng.random((6, 2))
+    deltas, grads = delta_recursion.deltas(model, x, t)
+    _, library = delta_recursion.gradients(model, x, t)
+    assert [d.shape for d in deltas] == [(6, 5), (6, 3), (6, 2)]
+    for name in library:
+        assert np.allclose(grads[name], library[name], rtol=0, atol=1e-14)
+
+    def recursion(m):
+        return delta_recursion.gradients(m, x, t)[0], delta_recursion.deltas(m, x, t)[1]
+
+    assert loss_gradcheck(model, recursion).max_error < 1e-6
+
+
+@pytest.mark.parametrize("flip", [True, False])
+def test_sharing_matrix_is_the_convolution_and_its_transpose_the_input_gradient(flip):
+    rng = np.random.default_rng(5)
+    x, k, d = rng.standard_normal((4, 5)), rng.standard_normal((2, 3)), rng.standard_normal((3, 3))
+    c = delta_recursion.sharing_matrix(k, x.shape, flip=flip)
+    w = rot180(k) if flip else k  # the cross-correlation kernel of the same map
+    assert np.allclose(c @ x.ravel(), convolve2d(x, rot180(w), "valid").ravel())
+    gx, _, _ = conv2d_backward(d[None, None], x[None, None], w[None, None])
+    assert np.allclose(c.T @ d.ravel(), gx.ravel())
+
+
+def test_sharing_matrix_reproduces_the_article_example():
+    image = np.arange(1.0, 10.0).reshape(3, 3)
+    c = delta_recursion.sharing_matrix([[1, 2], [3, 4]], (3, 3))
+    assert (c @ image.ravel()).tolist() == [23, 33, 53, 63]
