@@ -12,6 +12,9 @@ Beyond convolution: pooling (:mod:`cnnref.pooling`, PyTorch's semantics),
 activations with their derivatives, losses with their gradients, layers with
 forward and backward side by side, :class:`Sequential`, the optimizers
 :class:`SGD` and :class:`Momentum`, and :func:`gradcheck`.
+
+:mod:`cnnref.examples` rebuilds the source articles' networks from these
+parts; the replay notebooks and their tests run that code.
 """
 
 from .activations import (

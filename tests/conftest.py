@@ -69,6 +69,7 @@ LAYERS = {
     "test_derivations_cases": "exact symbolic proofs and negative controls",
     "test_derivations_toolkit": "symbolic toolkit vs cnnref",
     "test_mutants": "mutation suite machinery",
+    "test_replays": "source articles replayed (published numbers, gradcheck)",
 }
 REPORT = Path(__file__).resolve().parents[1] / "build" / "test-report.json"
 _outcomes: dict[str, str] = {}

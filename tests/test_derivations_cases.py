@@ -43,6 +43,17 @@ def test_every_negative_control_is_rejected(cases):
     assert accepted == []
 
 
+def test_lemmas_hold_on_their_own():
+    # D0 alone, outside the worker pool: the rotation lemma and the weight-sharing
+    # identities that every later case builds on (a second of work).
+    from derivations import d0_lemmas
+
+    proofs = d0_lemmas.run()
+    assert [p.key for p in proofs if not p.control and not p.holds] == []
+    assert [p.key for p in proofs if p.control and p.holds] == []
+    assert sum(not p.control for p in proofs) >= 4
+
+
 def test_both_conventions_and_the_articles_activations_are_covered(cases):
     keys = {p.key for p in _proofs(cases)}
     for case in ("D1", "D2", "D3"):

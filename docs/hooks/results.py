@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 BENCH = ROOT / "benchmarks" / "results" / "conv.json"
 TEST_REPORT = ROOT / "build" / "test-report.json"
 MUTANTS = ROOT / "docs" / "verification" / "mutants.json"
+RECORDS = ROOT / "docs" / "derivations" / "records"
 
 
 def _fmt_us(value) -> str:
@@ -86,7 +87,39 @@ def mutant_table() -> str:
     return "\n".join(lines)
 
 
+def summary() -> str:
+    """The home page's numbers: proofs, controls, mutants, tests of the last run."""
+    proven = statements = rejected = controls = 0
+    for path in sorted(RECORDS.glob("*.json")):
+        data = json.loads(path.read_text())
+        if "summary" in data:
+            proven += data["summary"]["proven"]
+            statements += data["summary"]["statements"]
+            rejected += data["summary"]["rejected"]
+            controls += data["summary"]["controls"]
+    lines = [
+        "| what | result |",
+        "|---|---|",
+        f"| statements proven exactly (SymPy), D0 to D5 | {proven} of {statements} |",
+        f"| negative controls (plausible wrong formulas) rejected | {rejected} of {controls} |",
+    ]
+    if MUTANTS.exists():
+        rows = json.loads(MUTANTS.read_text())["mutants"]
+        killed = sum(r["status"] == "killed" for r in rows)
+        lines.append(f"| planted backprop bugs caught by the tests | {killed} of {len(rows)} |")
+    if TEST_REPORT.exists():
+        layers = json.loads(TEST_REPORT.read_text())["layers"]
+        passed = sum(c.get("passed", 0) for c in layers.values())
+        total = sum(sum(c.values()) for c in layers.values())
+        lines.append(
+            f"| tests passed in the last full run, over {len(layers)} layers of checking "
+            f"([report](verification.md)) | {passed} of {total} |"
+        )
+    return "\n".join(lines)
+
+
 MARKERS = {
+    "<!-- cnnref:summary -->": summary,
     "<!-- cnnref:benchmarks -->": benchmark_table,
     "<!-- cnnref:test-report -->": test_report_table,
     "<!-- cnnref:mutants -->": mutant_table,

@@ -11,10 +11,10 @@ negative control) must reject.
 
 from __future__ import annotations
 
-from . import core, training
+from . import core, symbolic, training
 from .model import Mutant
 
-PARTS = (core, training)
+PARTS = (core, training, symbolic)
 
 
 def all_mutants() -> list[Mutant]:
