@@ -356,7 +356,7 @@ STATEMENTS = {
         CORRELATION,
         "Input gradient is the transposed convolution",
         r"\frac{\partial L}{\partial x} = \operatorname{conv\_transpose2d}(G, w;\ "
-        r"\text{output\_padding} = (H + 2p - d(k-1) - 1) \bmod s)",
+        r"\mathrm{output\_padding} = (H + 2p - d(k-1) - 1) \bmod s)",
     ),
     "corr.dw": (
         CORRELATION,

@@ -10,6 +10,7 @@ a copy typed by hand.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -126,7 +127,43 @@ MARKERS = {
 }
 
 
+VERDICT = re.compile(r"<!-- cnnref:verdict ([A-Za-z0-9_.\-/]+) -->")
+
+
+def _records() -> dict[str, dict]:
+    found = {}
+    for path in sorted(RECORDS.glob("*.json")):
+        for proof in json.loads(path.read_text()).get("proofs", []):
+            found[proof["key"]] = {**proof, "page": path.stem}
+    return found
+
+
+def verdict_box(key: str, records: dict[str, dict]) -> str:
+    """An admonition with a proof record's statement and verdict, as the proof wrote it."""
+    proof = records.get(key)
+    if proof is None:
+        raise KeyError(f"no proof record {key!r}: run `make derive`")
+    ok = proof["holds"] != proof["negative_control"]
+    kind = "success" if ok else "failure"
+    details = proof.get("details") or {}
+    extent = ""
+    if "configurations" in details:
+        extent = f" over {details['configurations']} configurations"
+    lines = [
+        f'!!! {kind} "{proof["case"]}: {proof["title"]} — {proof["verdict"]}{extent}"',
+        "",
+        f"    $$ {proof['statement']} $$",
+        "",
+        f"    Convention: {proof['convention'] or 'none'}. Method: {proof['method']}. "
+        f"Record `{key}` on [the {proof['case']} page](derivations/{proof['page']}.md).",
+    ]
+    return "\n".join(lines)
+
+
 def on_page_markdown(markdown: str, page, config, files) -> str:
+    if VERDICT.search(markdown):
+        records = _records()
+        markdown = VERDICT.sub(lambda m: verdict_box(m.group(1), records), markdown)
     for marker, table in MARKERS.items():
         if marker in markdown:
             markdown = markdown.replace(marker, table())
