@@ -7,7 +7,7 @@ show equal to the closed-form convolution formulas), and the lot goes through
 common-subexpression elimination (``sympy.cse``). The result is written as one
 numpy function per network under ``cnnref/generated/``:
 
-* every symbol ``x_12`` becomes ``x[..., 0, 1]``, so the code vectorises over
+* every symbol ``x_12`` becomes the entry ``x[..., 0, 1]``, so the code vectorises over
   any leading batch axes (weights may carry them too, or not); results carry
   the broadcast batch shape, the loss is per sample;
 * the printer writes the code in the layout of the project's formatter (ruff
@@ -295,10 +295,6 @@ def _fit(target: str, expr: sp.Expr, fresh) -> tuple[list[tuple[sp.Symbol, sp.Ex
     return steps, expr
 
 
-def _index(arg: Argument, index: tuple[int, ...]) -> str:
-    return f"{arg.name}[..., {', '.join(map(str, index))}]"
-
-
 def _shape(shape: tuple[int, ...]) -> str:
     return "()" if not shape else f"({', '.join(map(str, shape))}{',' if len(shape) == 1 else ''})"
 
@@ -353,9 +349,21 @@ def function_source(net: Network) -> str:
     if len(line) > LINE_LENGTH:  # the formatter's layout: arguments on a line of their own
         line = f"{INDENT}shape = np.broadcast_shapes(\n{INDENT * 2}{', '.join(batch)}\n{INDENT})"
     out.append(line)
+    # Entries as arrays over the batch axes, or as numpy scalars for one sample
+    # (arithmetic on scalars is several times faster than on 0-d arrays).
     for arg in net.arguments:
-        for index in np.ndindex(arg.symbols.shape) if arg.symbols.shape else []:
-            out.append(f"{INDENT}{arg.symbols[index]} = {_index(arg, index)}")
+        shape = arg.symbols.shape
+        if not shape:
+            out.append(f"{INDENT}{arg.name} = {arg.name}[()]")
+            continue
+        size, axes = int(np.prod(shape)), len(shape)
+        a, batch_axes = arg.name, f"{arg.name}.ndim - {axes}"
+        out.append(
+            f"{INDENT}{a}_ = {a}.reshape(*{a}.shape[:-{axes}], {size})"
+            f".transpose({batch_axes}, *range({batch_axes}))"
+        )
+        for n, index in enumerate(np.ndindex(shape)):
+            out.append(f"{INDENT}{arg.symbols[index]} = {arg.name}_[{n}]")
 
     outputs = net.outputs()
     flat = [
