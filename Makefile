@@ -14,7 +14,7 @@ help:
 	@echo "make site    build the site into site/ (mkdocs, strict)"
 	@echo "make serve   serve the site on http://127.0.0.1:8000"
 	@echo "make test    linter (ruff check, ruff format --check) and pytest"
-	@echo "make bench   speed of cnnref vs the naive loops vs PyTorch"
+	@echo "make bench   speed of cnnref vs the naive loops vs PyTorch; generated code"
 	@echo "make oracle  install the optional PyTorch oracle (torch==2.13.0)"
 	@echo "make format  apply ruff's formatter and safe fixes"
 	@echo "make derive  prove the derivations (SymPy) and regenerate docs/derivations/"
@@ -50,6 +50,7 @@ serve: $(VENV)/.installed-docs
 
 bench: $(VENV)/.installed-test
 	$(PY) -m benchmarks.conv
+	$(PY) -m benchmarks.generated
 
 derive: $(VENV)/.installed-derive
 	$(PY) -m derivations
