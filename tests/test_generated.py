@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
+import cnnref
 from cnnref.generated import d1_single_kernel, d2_two_layers, d4_dense
 from derivations import cli, emit
 
@@ -239,3 +240,56 @@ def test_generated_matches_pytorch_autograd(slug, rng, torch):
     for name, g in zip(names, got[1:], strict=True):
         g = g if name == "x" else g.sum(axis=0)
         _assert_close(g, params[name].grad.numpy(), f"{slug} grad_{name}")
+
+
+# generated == the networks assembled from cnnref's layers -------------------------------------
+
+
+def _layer_network(slug: str, values: dict):
+    """The network as a ``cnnref.Sequential`` of layers, parameters set from ``values``."""
+    conv = [cnnref.Conv2D(1, 1, 2, bias=False), cnnref.Tanh()]
+    if slug == "d1_single_kernel":
+        layers = [*conv, cnnref.Flatten(), cnnref.Dense(4, 1, bias=False), cnnref.Sigmoid()]
+        params = {(0, "weight"): values["k"][None, None], (3, "weight"): values["w"][None]}
+    elif slug == "d2_two_layers":
+        second = [cnnref.Conv2D(1, 1, 2, bias=False), cnnref.ArcTan(), cnnref.Flatten()]
+        layers = [*conv, *second, cnnref.Dense(4, 1, bias=False), cnnref.Sigmoid()]
+        params = {
+            (0, "weight"): values["k"][None, None],
+            (2, "weight"): values["m"][None, None],
+            (5, "weight"): values["w"][None],
+        }
+    else:
+        layers = [cnnref.Dense(3, 4), cnnref.Sigmoid(), cnnref.Dense(4, 1), cnnref.Sigmoid()]
+        params = {
+            (0, "weight"): values["W1"],
+            (0, "bias"): values["b1"],
+            (2, "weight"): values["W2"],
+            (2, "bias"): values["b2"],
+        }
+    for i in sorted({i for i, _ in params}):
+        layers[i].load_parameters({name: v for (j, name), v in params.items() if j == i})
+    return cnnref.Sequential(*layers), params
+
+
+@pytest.mark.parametrize("slug", sorted(MODULES))
+def test_generated_matches_cnnref_layers_and_loss(slug, rng):
+    if not hasattr(cnnref, "Sequential"):
+        pytest.skip("cnnref has no layer classes (Conv2D, Dense, Sequential) to compare with")
+    for batch in (1, 29):
+        values = _inputs(slug, rng, batch=(batch,))
+        net, params = _layer_network(slug, values)
+        x = values["x"] if slug == "d4_dense" else values["x"][:, None]
+        y = net.forward(x)
+        loss = cnnref.half_sum_squares(y[:, 0], values["t"])
+        grad_y = cnnref.half_sum_squares_grad(y[:, 0], values["t"])[:, None]
+        grad_x = net.backward(grad_y).reshape(values["x"].shape)
+        names = ["loss", *(n for n in SHAPES[slug] if n != "t")]
+        got = dict(zip(names, MODULES[slug].loss_and_gradients(**values), strict=True))
+        _assert_close(got["loss"].sum(), loss, f"{slug} loss")
+        _assert_close(got["x"], grad_x, f"{slug} grad_x")
+        weights = [n for n in names if n not in ("loss", "x")]
+        for ((i, key), value), name in zip(params.items(), weights, strict=True):
+            want = net[i].gradients()[key]
+            assert want.shape == value.shape, (slug, name)
+            _assert_close(got[name].sum(axis=0), want.reshape(got[name].shape[1:]), name)
