@@ -12,7 +12,10 @@ Three independent computations of the same loss and gradients:
 from __future__ import annotations
 
 import ast
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import mpmath
@@ -107,6 +110,19 @@ def test_generated_files_name_their_source_and_carry_no_version_or_date():
 
 def test_committed_generated_code_is_current(networks):
     assert emit.differences(files=emit.render(list(networks.values()))) == []
+
+
+def test_emission_does_not_depend_on_the_hash_seed():
+    script = (
+        "import sys; from derivations import emit; "
+        "sys.stdout.write(emit.module_source(emit.d1_network()))"
+    )
+    committed = Path(d1_single_kernel.__file__).read_text(encoding="utf-8")
+    env = {**os.environ, "PYTHONHASHSEED": "0"}  # pytest runs with a random seed
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    )
+    assert out.stdout == committed
 
 
 def test_drift_check_reports_edits_and_names_the_command(networks, tmp_path, monkeypatch, capsys):
