@@ -308,6 +308,12 @@ def _docstring(net: Network) -> list[str]:
         ]
     else:
         lines.append("Convention: no convolution (dense layers only).")
+    lines += [
+        "",
+        "The logistic sigmoid and its slope are evaluated as SymPy writes them,",
+        "1 / (1 + exp(-u)) and exp(-u) / (1 + exp(-u))²: below u ≈ -709, exp(-u)",
+        "overflows (a numpy warning) and the gradients are nan.",
+    ]
     lines += ["", "Arguments (``...``: batch axes, any number; they broadcast):", ""]
     for arg in net.arguments:
         shape = ", ".join(["...", *map(str, arg.symbols.shape)])

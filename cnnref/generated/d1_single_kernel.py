@@ -20,6 +20,10 @@ def loss_and_gradients(x, k, w, t):
     Convention: the layers compute cross-correlation (what frameworks call
     convolution; cnnref.conv2d), not true convolution.
 
+    The logistic sigmoid and its slope are evaluated as SymPy writes them,
+    1 / (1 + exp(-u)) and exp(-u) / (1 + exp(-u))²: below u ≈ -709, exp(-u)
+    overflows (a numpy warning) and the gradients are nan.
+
     Arguments (``...``: batch axes, any number; they broadcast):
 
     - ``x``: (..., 3, 3) input X

@@ -18,6 +18,10 @@ def loss_and_gradients(x, W1, b1, W2, b2, t):
 
     Convention: no convolution (dense layers only).
 
+    The logistic sigmoid and its slope are evaluated as SymPy writes them,
+    1 / (1 + exp(-u)) and exp(-u) / (1 + exp(-u))²: below u ≈ -709, exp(-u)
+    overflows (a numpy warning) and the gradients are nan.
+
     Arguments (``...``: batch axes, any number; they broadcast):
 
     - ``x``: (..., 3) input x
