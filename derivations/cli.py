@@ -29,7 +29,7 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
-from . import writer
+from . import emit, writer
 from .proof import Proof
 
 CASES = [
@@ -147,6 +147,7 @@ def regenerate(out_dir: Path, jobs: int) -> int:
     cases, times = run_all(jobs)
     files = writer.render(cases, extra_files())
     writer.write_all(out_dir, files)
+    emit.write()
     print(verdict_table(cases, times))
     print(f"wrote {len(files)} files under {out_dir}")
     return 0 if _all_ok(cases) else 1
@@ -186,6 +187,7 @@ def check(out_dir: Path, jobs: int) -> int:
     cases, times = run_all(jobs)
     print(verdict_table(cases, times))
     problems = differences(out_dir, writer.render(cases, extra_files()))
+    problems += emit.differences()
     if problems:
         print("\n".join(problems))
         print(

@@ -70,6 +70,7 @@ LAYERS = {
     "test_derivations_toolkit": "symbolic toolkit vs cnnref",
     "test_mutants": "mutation suite machinery",
     "test_replays": "source articles replayed (published numbers, gradcheck)",
+    "test_generated": "generated code vs symbolic (50 digits), reference, PyTorch",
 }
 REPORT = Path(__file__).resolve().parents[1] / "build" / "test-report.json"
 _outcomes: dict[str, str] = {}

@@ -1,4 +1,7 @@
-"""Mutants of the symbolic side: a broken toolkit must make a proof fail.
+"""Mutants of the symbolic side and of the code it writes.
+
+A broken toolkit must make a proof fail; generated code edited by hand must be
+caught by the drift check (and by the numeric comparisons).
 
 The derivations prove the closed forms by brute force, so a toolkit bug
 (here, a rotation that is really a transpose) makes the closed forms built
@@ -11,6 +14,7 @@ from __future__ import annotations
 from .model import Mutant, Patch
 
 CASES = "tests/test_derivations_cases.py"
+GENERATED = "tests/test_generated.py"
 
 MUTANTS = [
     Mutant(
@@ -24,6 +28,20 @@ MUTANTS = [
                 "derivations/symbolic.py",
                 "    return np.array(a, dtype=object)[..., ::-1, ::-1].copy()\n",
                 "    return np.swapaxes(np.array(a, dtype=object), -1, -2).copy()\n",
+            ),
+        ),
+    ),
+    Mutant(
+        name="generated-code-edited-by-hand",
+        target="generated code",
+        description="the generated D1 module is 'fixed' by hand: its kernel gradient transposed",
+        source="issue 7: the generated code edited by hand (seed 000's transposition)",
+        tests=(f"{GENERATED}::test_committed_generated_code_is_current", GENERATED),
+        patches=(
+            Patch(
+                "cnnref/generated/d1_single_kernel.py",
+                "    return loss, grad_x, grad_k, grad_w\n",
+                "    return loss, grad_x, grad_k.swapaxes(-1, -2), grad_w\n",
             ),
         ),
     ),

@@ -1,0 +1,511 @@
+"""Emit numpy code from the derivations: the loss and every gradient of D1, D2 and D4.
+
+For each network the loss is built symbolically by the derivation module
+(the very expressions its proofs are about), every gradient is SymPy's
+brute-force derivative of the whole loss (``sympy.diff``, which the proofs
+show equal to the closed-form convolution formulas), and the lot goes through
+common-subexpression elimination (``sympy.cse``). The result is written as one
+numpy function per network under ``cnnref/generated/``:
+
+* every symbol ``x_12`` becomes the entry ``x[..., 0, 1]``, so the code vectorises over
+  any leading batch axes (weights may carry them too, or not); results carry
+  the broadcast batch shape, the loss is per sample;
+* the printer writes the code in the layout of the project's formatter (ruff
+  format, line length 99): long assignments are split into more temporaries,
+  never wrapped, so the text does not depend on a formatter being installed;
+* no dates, no versions, symbols in a fixed order: regenerating writes the
+  same bytes, and ``python -m derivations --check`` compares them with the
+  committed files.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import sympy as sp
+from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.pycode import PythonCodePrinter
+
+from . import writer
+from .activations import ARCTAN, LOGISTIC, TANH
+from .network import gradient
+from .proof import CORRELATION, NEITHER
+
+GENERATED_DIR = Path(__file__).resolve().parents[1] / "cnnref" / "generated"
+LINE_LENGTH = 99
+INDENT = "    "
+
+
+@dataclass
+class Argument:
+    """An input of the generated function: a name and an array of symbols (any shape)."""
+
+    name: str
+    symbols: np.ndarray  # dtype=object; shape () for a per-sample scalar such as t
+    meaning: str
+
+
+@dataclass
+class Network:
+    """One network: its inputs, its loss and the gradients to emit, in the returned order."""
+
+    slug: str  # module name under cnnref/generated
+    source: str  # the derivation module that builds the network
+    function: str
+    summary: str
+    description: str
+    convention: str
+    arguments: list[Argument]
+    loss: sp.Expr
+    gradients: list[tuple[str, np.ndarray]] = field(default_factory=list)
+
+    def outputs(self) -> list[tuple[str, np.ndarray]]:
+        """``[('loss', array(L)), ('grad_x', ∂L/∂x), ...]``."""
+        return [("loss", np.array(self.loss, dtype=object)), *self.gradients]
+
+
+def _argument(name: str, symbols, meaning: str) -> Argument:
+    return Argument(name, np.array(symbols, dtype=object), meaning)
+
+
+def _code_symbols(net: Network) -> None:
+    """Rename every input symbol to a Python identifier: ``<argument>_<1-based index>``.
+
+    The derivations name symbols for the page (``k^(1)_11`` for instance); the
+    emitted code needs names it can assign to.
+    """
+    mapping = {}
+    for arg in net.arguments:
+        renamed = np.empty(arg.symbols.shape, dtype=object)
+        for index in np.ndindex(arg.symbols.shape):
+            suffix = "_" + "".join(str(i + 1) for i in index) if index else ""
+            renamed[index] = sp.Symbol(f"{arg.name}{suffix}", real=True)
+            mapping[arg.symbols[index]] = renamed[index]
+        arg.symbols = renamed
+    net.loss = net.loss.xreplace(mapping)
+
+
+def _with_gradients(net: Network) -> Network:
+    _code_symbols(net)
+    net.gradients = [
+        (f"grad_{arg.name}", gradient(net.loss, arg.symbols))
+        for arg in net.arguments
+        if arg.name != "t"
+    ]
+    return net
+
+
+def d1_network() -> Network:
+    """Seed 000's network, cross-correlation layer, f = tanh, σ = logistic."""
+    from . import d1_single_kernel as d1
+
+    X, K, w, _, head, _, _ = d1._network(CORRELATION, TANH, LOGISTIC)
+    t = sp.Symbol("t", real=True)
+    return _with_gradients(
+        Network(
+            slug="d1_single_kernel",
+            source="derivations.d1_single_kernel",
+            function="loss_and_gradients",
+            summary="Seed 000's network: one 2x2 kernel, tanh, a dense layer, a logistic sigmoid.",
+            description=(
+                "Z = X ⋆ K (valid cross-correlation, 2x2), A = tanh(Z), a = A flattened\n"
+                "row-major, u = Σ_i w_i a_i, ŷ = logistic(u) = 1 / (1 + exp(-u)),\n"
+                "L = ½ (ŷ - t)²."
+            ),
+            convention=CORRELATION,
+            arguments=[
+                _argument("x", X, "input X"),
+                _argument("k", K, "kernel K"),
+                _argument("w", w, "dense weights"),
+                _argument("t", t, "target"),
+            ],
+            loss=head.loss,
+        )
+    )
+
+
+def d2_network() -> Network:
+    """Seed 002's network, cross-correlation layers, f = tanh, g = arctan, σ = logistic."""
+    from . import d2_two_layers as d2
+
+    X, K1, K2, w, _, _, head, _, _ = d2._network(CORRELATION, TANH, ARCTAN, LOGISTIC)
+    t = sp.Symbol("t", real=True)
+    return _with_gradients(
+        Network(
+            slug="d2_two_layers",
+            source="derivations.d2_two_layers",
+            function="loss_and_gradients",
+            summary="Seed 002's network: two 2x2 kernels (tanh, arctan), a dense layer, sigmoid.",
+            description=(
+                "Z1 = X ⋆ K1 (3x3), A1 = tanh(Z1), Z2 = A1 ⋆ K2 (2x2), A2 = arctan(Z2),\n"
+                "a = A2 flattened row-major, u = Σ_i w_i a_i, ŷ = logistic(u),\n"
+                "L = ½ (ŷ - t)²; ⋆ is valid cross-correlation. The kernel K1 has the\n"
+                "symbols k_ij, K2 the symbols m_ij."
+            ),
+            convention=CORRELATION,
+            arguments=[
+                _argument("x", X, "input X"),
+                _argument("k", K1, "first kernel K1"),
+                _argument("m", K2, "second kernel K2"),
+                _argument("w", w, "dense weights"),
+                _argument("t", t, "target"),
+            ],
+            loss=head.loss,
+        )
+    )
+
+
+def d4_network() -> Network:
+    """The dense 3-4-1 network with the logistic sigmoid at both layers."""
+    from . import d4_dense as d4
+
+    x, W1, b1, W2, b2, t = d4._network(LOGISTIC)
+    loss, _, _ = d4._loss_of_z1(LOGISTIC, W1.dot(x) + b1, W2, b2, t)
+    return _with_gradients(
+        Network(
+            slug="d4_dense",
+            source="derivations.d4_dense",
+            function="loss_and_gradients",
+            summary="The dense 3-4-1 network with the logistic sigmoid at both layers.",
+            description=(
+                "z1 = W1 x + b1 (4), a1 = σ(z1), z2 = W2 a1 + b2 (1), ŷ = σ(z2),\n"
+                "L = ½ (ŷ - t)², σ = logistic = 1 / (1 + exp(-s))."
+            ),
+            convention=NEITHER,
+            arguments=[
+                _argument("x", x, "input x"),
+                _argument("W1", W1, "first weight matrix"),
+                _argument("b1", b1, "first bias"),
+                _argument("W2", W2, "second weight matrix"),
+                _argument("b2", b2, "second bias"),
+                _argument("t", t, "target"),
+            ],
+            loss=loss,
+        )
+    )
+
+
+BUILDERS = (d1_network, d2_network, d4_network)
+
+
+def networks() -> list[Network]:
+    """Every emitted network, built from its derivation module (a few seconds, mostly D2)."""
+    return [build() for build in BUILDERS]
+
+
+# printing ---------------------------------------------------------------------------------
+
+
+class _Printer(NumPyPrinter):
+    """numpy's functions, Python's integer powers (``x**(-2)``, ``1/x``; not ``x**(-2.0)``)."""
+
+    def _print_Pow(self, expr, rational=False):
+        return PythonCodePrinter._print_Pow(self, expr, rational=rational)
+
+
+_PRINTER = _Printer({"fully_qualified_modules": True, "allow_unknown_functions": False})
+
+_BINARY = {ast.Add: ("+", 1), ast.Sub: ("-", 1), ast.Mult: ("*", 2), ast.Div: ("/", 2)}
+_UNARY_PRECEDENCE = 3
+_POWER_PRECEDENCE = 4
+_ATOM = 5
+
+
+def _precedence(node: ast.expr) -> int:
+    if isinstance(node, ast.BinOp):
+        return _POWER_PRECEDENCE if isinstance(node.op, ast.Pow) else _BINARY[type(node.op)][1]
+    if isinstance(node, ast.UnaryOp):
+        return _UNARY_PRECEDENCE
+    return _ATOM
+
+
+def _simple_power_operand(node: ast.expr) -> bool:
+    """The formatter writes ``a**b`` without spaces when both sides are names or numbers."""
+    if isinstance(node, ast.UnaryOp):
+        return isinstance(node.op, ast.USub) and _simple_power_operand(node.operand)
+    return isinstance(node, (ast.Name, ast.Constant))
+
+
+def _source(node: ast.expr) -> str:
+    """Python source for an arithmetic expression, laid out as the formatter lays it out."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Constant):
+        if not isinstance(node.value, int) or isinstance(node.value, bool):
+            raise ValueError(f"unexpected constant {node.value!r} in emitted code")
+        return repr(node.value)
+    if isinstance(node, ast.Attribute):
+        return f"{_source(node.value)}.{node.attr}"
+    if isinstance(node, ast.Call):
+        return f"{_source(node.func)}({', '.join(_source(a) for a in node.args)})"
+    if isinstance(node, ast.UnaryOp):
+        if not isinstance(node.op, ast.USub):
+            raise ValueError(f"unexpected operator {node.op!r} in emitted code")
+        inner = _source(node.operand)
+        if _precedence(node.operand) < _UNARY_PRECEDENCE:
+            inner = f"({inner})"
+        return f"-{inner}"
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
+        base, exponent = _source(node.left), _source(node.right)
+        if _precedence(node.left) <= _POWER_PRECEDENCE:
+            base = f"({base})"
+        if _precedence(node.right) < _UNARY_PRECEDENCE:
+            exponent = f"({exponent})"
+        simple = _simple_power_operand(node.left) and _simple_power_operand(node.right)
+        return f"{base}**{exponent}" if simple else f"{base} ** {exponent}"
+    if isinstance(node, ast.BinOp):
+        symbol, level = _BINARY[type(node.op)]
+        left, right = _source(node.left), _source(node.right)
+        if _precedence(node.left) < level:
+            left = f"({left})"
+        if _precedence(node.right) <= level:
+            right = f"({right})"
+        return f"{left} {symbol} {right}"
+    raise ValueError(f"unexpected node {ast.dump(node)} in emitted code")
+
+
+def python(expr: sp.Expr) -> str:
+    """``expr`` as numpy code (``np.tanh``, ``np.exp``, ``np.arctan``), formatter layout."""
+    text = _PRINTER.doprint(expr).replace("numpy.", "np.")
+    return _source(ast.parse(text, mode="eval").body)
+
+
+# Temporaries are renamed once all are known, and a name may grow by a digit or two.
+_MARGIN = 6
+
+
+def _fits(target: str, expr: sp.Expr) -> bool:
+    return len(f"{INDENT}{target} = {python(expr)}") <= LINE_LENGTH - _MARGIN
+
+
+def _fit(target: str, expr: sp.Expr, fresh) -> tuple[list[tuple[sp.Symbol, sp.Expr]], sp.Expr]:
+    """Temporaries and what remains of ``expr``, so that every assignment fits on a line.
+
+    A long argument goes to a temporary; a long sum or product of short terms is halved
+    (its first half becomes a temporary).
+    """
+    steps: list[tuple[sp.Symbol, sp.Expr]] = []
+    while not _fits(target, expr):
+        args = list(expr.args)
+        compound = [a for a in args if not a.is_Atom]
+        longest = max(compound, key=lambda a: len(python(a))) if compound else None
+        group = compound if len(compound) >= 2 else args
+        if (
+            (expr.is_Add or expr.is_Mul)
+            and len(group) > 2
+            and (longest is None or 2 * len(python(longest)) < len(python(expr)))
+        ):
+            part = expr.func(*group[: max(2, len(group) // 2)])
+            rest = [a for a in args if a not in group[: max(2, len(group) // 2)]]
+        elif longest is not None:
+            part, rest = longest, None
+        else:
+            raise ValueError(f"cannot fit {target} = {python(expr)} on a line")
+        temp = next(fresh)
+        inner, part_left = _fit(str(temp), part, fresh)
+        steps += [*inner, (temp, part_left)]
+        expr = expr.func(temp, *rest) if rest is not None else expr.xreplace({part: temp})
+    return steps, expr
+
+
+def _shape(shape: tuple[int, ...]) -> str:
+    return "()" if not shape else f"({', '.join(map(str, shape))}{',' if len(shape) == 1 else ''})"
+
+
+def _docstring(net: Network) -> list[str]:
+    lines = [net.summary, "", *net.description.splitlines(), ""]
+    if net.convention == CORRELATION:
+        lines += [
+            "Convention: the layers compute cross-correlation (what frameworks call",
+            "convolution; cnnref.conv2d), not true convolution.",
+        ]
+    else:
+        lines.append("Convention: no convolution (dense layers only).")
+    lines += [
+        "",
+        "The logistic sigmoid and its slope are evaluated as SymPy writes them,",
+        "1 / (1 + exp(-u)) and exp(-u) / (1 + exp(-u))²: below u ≈ -709, exp(-u)",
+        "overflows (a numpy warning) and the gradients are nan.",
+    ]
+    lines += ["", "Arguments (``...``: batch axes, any number; they broadcast):", ""]
+    for arg in net.arguments:
+        shape = ", ".join(["...", *map(str, arg.symbols.shape)])
+        lines.append(f"- ``{arg.name}``: ({shape}) {arg.meaning}")
+    names = ", ".join(name for name, _ in net.outputs())
+    lines += ["", f"Returns ``({names})``:", "", "- ``loss``: (...) the loss of each sample"]
+    for name, values in net.gradients:
+        shape = ", ".join(["...", *map(str, values.shape)])
+        lines.append(f"- ``{name}``: ({shape}) ∂L/∂{name[5:]} of each sample")
+    lines += [
+        "",
+        "Gradients are per sample: a weight shared by a batch gets one gradient",
+        "per sample; sum over the batch axes for the gradient of the summed loss.",
+    ]
+    body = [f"{INDENT}{line}" if line else "" for line in lines]
+    return [f'{INDENT}"""{lines[0]}', *body[1:], f'{INDENT}"""']
+
+
+def function_source(net: Network) -> str:
+    """The numpy function computing the loss and every gradient of ``net``."""
+    params = ", ".join(arg.name for arg in net.arguments)
+    out = [f"def {net.function}({params}):", *_docstring(net)]
+    batch = []
+    for arg in net.arguments:
+        out.append(f"{INDENT}{arg.name} = np.asarray({arg.name}, dtype=np.float64)")
+    for arg in net.arguments:
+        shape = arg.symbols.shape
+        if shape:
+            out.append(f"{INDENT}if {arg.name}.shape[-{len(shape)}:] != {_shape(shape)}:")
+            expected = ", ".join(["...", *map(str, shape)])
+            out.append(
+                f'{INDENT * 2}raise ValueError(f"{arg.name}: expected ({expected}), '
+                f'got {{{arg.name}.shape}}")'
+            )
+            batch.append(f"{arg.name}.shape[:-{len(shape)}]")
+        else:
+            batch.append(f"{arg.name}.shape")
+    line = f"{INDENT}shape = np.broadcast_shapes({', '.join(batch)})"
+    if len(line) > LINE_LENGTH:  # the formatter's layout: arguments on a line of their own
+        line = f"{INDENT}shape = np.broadcast_shapes(\n{INDENT * 2}{', '.join(batch)}\n{INDENT})"
+    out.append(line)
+    # Entries as arrays over the batch axes, or as numpy scalars for one sample
+    # (arithmetic on scalars is several times faster than on 0-d arrays).
+    for arg in net.arguments:
+        shape = arg.symbols.shape
+        if not shape:
+            out.append(f"{INDENT}{arg.name} = {arg.name}[()]")
+            continue
+        size, axes = int(np.prod(shape)), len(shape)
+        a, batch_axes = arg.name, f"{arg.name}.ndim - {axes}"
+        out.append(
+            f"{INDENT}{a}_ = {a}.reshape(*{a}.shape[:-{axes}], {size})"
+            f".transpose({batch_axes}, *range({batch_axes}))"
+        )
+        for n, index in enumerate(np.ndindex(shape)):
+            out.append(f"{INDENT}{arg.symbols[index]} = {arg.name}_[{n}]")
+
+    outputs = net.outputs()
+    flat = [
+        (name, index, values[index])
+        for name, values in outputs
+        for index in np.ndindex(values.shape)
+    ]
+    fresh = sp.numbered_symbols("c", real=True)
+    replacements, reduced = sp.cse([e for _, _, e in flat], symbols=fresh, order="canonical")
+    steps: list[tuple[sp.Symbol, sp.Expr]] = []
+    for temp, expr in replacements:
+        extra, expr = _fit(str(temp), expr, fresh)
+        steps += [*extra, (temp, expr)]
+    finals = []
+    for (name, index, _), expr in zip(flat, reduced, strict=True):
+        target = f"{name}[...{''.join(f', {i}' for i in index)}]"
+        extra, expr = _fit(target, expr, fresh)
+        steps += extra
+        finals.append((target, expr))
+    # Rename the temporaries in the order they are assigned: c0, c1, ...
+    names = {temp: sp.Symbol(f"c{n}", real=True) for n, (temp, _) in enumerate(steps)}
+    # Two passes through Dummy names, so that an old c5 never collides with a new one.
+    dummies = {temp: sp.Dummy(f"t{n}") for n, (temp, _) in enumerate(steps)}
+    to_final = {dummies[temp]: names[temp] for temp in dummies}
+
+    def rename(expr: sp.Expr) -> sp.Expr:
+        return expr.xreplace(dummies).xreplace(to_final)
+
+    for name, values in outputs:
+        dims = "".join(f", {n}" for n in values.shape)
+        out.append(
+            f"{INDENT}{name} = np.empty((*shape{dims}))"
+            if dims
+            else f"{INDENT}{name} = np.empty(shape)"
+        )
+    for temp, expr in steps:
+        out.append(f"{INDENT}{names[temp]} = {python(rename(expr))}")
+    for target, expr in finals:
+        out.append(f"{INDENT}{target} = {python(rename(expr))}")
+    out.append(f"{INDENT}return {', '.join(name for name, _ in outputs)}")
+    too_long = [line for line in "\n".join(out).splitlines() if len(line) > LINE_LENGTH]
+    if too_long:
+        raise ValueError(f"emitted lines longer than {LINE_LENGTH} columns: {too_long}")
+    return "\n".join(out) + "\n"
+
+
+def module_source(net: Network) -> str:
+    """The whole generated module: header, docstring, ``import numpy``, the function."""
+    lines = [
+        f"# Generated by derivations.emit from {net.source}; do not edit.",
+        f"# Regenerate with `{writer.COMMAND}` (or `make derive`).",
+        f'"""{net.summary}',
+        "",
+        f"Emitted by derivations.emit from the expressions that {net.source} builds and",
+        "proves: the loss, and the gradient of the loss with respect to every input,",
+        "as SymPy differentiates it, after common-subexpression elimination.",
+        '"""',
+        "",
+        "import numpy as np",
+        "",
+        "",
+        function_source(net).rstrip("\n"),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def package_source(nets: list[Network]) -> str:
+    lines = [
+        "# Generated by derivations.emit; do not edit.",
+        f"# Regenerate with `{writer.COMMAND}` (or `make derive`).",
+        '"""numpy code emitted from the SymPy derivations (one module per network).',
+        "",
+    ]
+    for net in nets:
+        lines += [f"- ``{net.slug}.{net.function}``:", f"  {net.summary}"]
+    lines += ['"""', ""]
+    return "\n".join(lines)
+
+
+def render(nets: list[Network] | None = None) -> dict[str, str]:
+    """Every generated file, as ``{file name: text}`` (relative to ``cnnref/generated``)."""
+    nets = networks() if nets is None else nets
+    files = {"__init__.py": package_source(nets)}
+    for net in nets:
+        files[f"{net.slug}.py"] = module_source(net)
+    return files
+
+
+def write(root: Path | None = None, files: dict[str, str] | None = None) -> dict[str, str]:
+    """Write the generated modules atomically (to ``cnnref/generated`` by default); return them."""
+    root = GENERATED_DIR if root is None else root
+    files = render() if files is None else files
+    writer.write_all(root, files)
+    return files
+
+
+def differences(root: Path | None = None, files: dict[str, str] | None = None) -> list[str]:
+    """Regenerate into a temporary folder and compare with the ``*.py`` files under ``root``."""
+    root = GENERATED_DIR if root is None else root
+    files = render() if files is None else files
+    problems = []
+    with tempfile.TemporaryDirectory() as tmp:
+        fresh_root = Path(tmp)
+        writer.write_all(fresh_root, files)
+        fresh = {p.name for p in fresh_root.glob("*.py")}
+        committed = {p.name for p in root.glob("*.py")} if root.exists() else set()
+        for name in sorted(fresh | committed):
+            rel = f"cnnref/generated/{name}"
+            if name not in committed:
+                problems.append(f"missing: {rel}")
+            elif name not in fresh:
+                problems.append(f"not generated (stale): {rel}")
+            else:
+                a = (root / name).read_text(encoding="utf-8")
+                b = (fresh_root / name).read_text(encoding="utf-8")
+                if a != b:
+                    diff = difflib.unified_diff(
+                        a.splitlines(), b.splitlines(), f"committed/{rel}", f"fresh/{rel}", n=1
+                    )
+                    problems.append(f"differs: {rel}\n" + "\n".join(list(diff)[:12]))
+    return problems
