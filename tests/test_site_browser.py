@@ -164,8 +164,9 @@ def test_every_page_renders_offline(browser, base_url, site_dir):
             if parsed.path.endswith("/"):
                 target = target / "index.html"
             assert target.exists(), f"{rel}: broken link {href}"
-        if rel == "notation/":
-            page.screenshot(path=str(ARTIFACTS / "notation.png"), full_page=True)
+        if rel in ("notation/", "derivations/d1-single-kernel/"):
+            name = rel.strip("/").replace("/", "-") + ".png"
+            page.screenshot(path=str(ARTIFACTS / name), full_page=True)
         report.append((rel, problems))
         context.close()
     failures = [f"{rel}: {p}" for rel, problems in report for p in problems]

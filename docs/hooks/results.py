@@ -53,6 +53,43 @@ def benchmark_table() -> str:
     return "\n".join(lines)
 
 
+def benchmark_figure() -> str:
+    """Inline SVG: cnnref / PyTorch time ratio per shape and dtype, with the targets."""
+    if not BENCH.exists():
+        return ""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [r for r in json.loads(BENCH.read_text())["rows"] if "ratio_to_torch" in r]
+    if not rows:
+        return ""
+    plt.rcParams["svg.hashsalt"] = "cnnref"
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.2))
+    labels = [f"{r['shape']} ({r['dtype']})" for r in rows]
+    ratios = [r["ratio_to_torch"] for r in rows]
+    colours = ["tab:blue" if r["dtype"] == "float64" else "tab:orange" for r in rows]
+    ax.barh(range(len(rows)), ratios, color=colours)
+    for i, r in enumerate(rows):
+        target = r.get("target", "")
+        if target.startswith("<=") and target.endswith("x"):
+            limit = float(target[2:-1])
+            ax.plot([limit, limit], [i - 0.4, i + 0.4], color="black", lw=2)
+    ax.axvline(1.0, color="grey", ls="--", lw=1)
+    ax.set_yticks(range(len(rows)), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel("time of cnnref / time of PyTorch (below 1: cnnref faster; bar: target)")
+    fig.tight_layout()
+    buffer = io.StringIO()
+    fig.savefig(buffer, format="svg", metadata={"Date": None})
+    plt.close(fig)
+    svg = buffer.getvalue()
+    return '<div class="cnnref-figure">' + svg[svg.index("<svg") :] + "</div>"
+
+
 def test_report_table() -> str:
     if not TEST_REPORT.exists():
         return (
@@ -122,6 +159,7 @@ def summary() -> str:
 MARKERS = {
     "<!-- cnnref:summary -->": summary,
     "<!-- cnnref:benchmarks -->": benchmark_table,
+    "<!-- cnnref:benchmark-figure -->": benchmark_figure,
     "<!-- cnnref:test-report -->": test_report_table,
     "<!-- cnnref:mutants -->": mutant_table,
 }
