@@ -82,6 +82,42 @@ def _verdict_cell(p: Proof) -> str:
     return f"**{p.verdict}**" if not p.ok else p.verdict
 
 
+# What else checks each case: the code emitted from it, the tests, the replays.
+CHECKED_BY = {
+    "D0": (
+        "tests `tests/test_derivations_cases.py`, `tests/test_signal.py` (the seed 001 "
+        "example against `cnnref.convolve2d`); replay [the delta recursion and the "
+        "weight-sharing matrix](../notebooks/delta_recursion.py)"
+    ),
+    "D1": (
+        "generated code `cnnref/generated/d1_single_kernel.py` ([API](../api.md#generated-code)), "
+        "tested by `tests/test_generated.py` against these expressions at 50 digits, against "
+        "`cnnref` and against PyTorch; replay [the single-kernel CNN]"
+        "(../notebooks/single_kernel_cnn.py)"
+    ),
+    "D2": (
+        "generated code `cnnref/generated/d2_two_layers.py` ([API](../api.md#generated-code)), "
+        "tested by `tests/test_generated.py`; replay [two convolution layers]"
+        "(../notebooks/two_conv_layers.py)"
+    ),
+    "D3": (
+        "tests `tests/test_pooling.py` (the tie rule against PyTorch) and "
+        "`tests/test_layers.py`; replay [the digits CNN](../notebooks/digits_cnn.py)"
+    ),
+    "D4": (
+        "generated code `cnnref/generated/d4_dense.py` ([API](../api.md#generated-code)), "
+        "tested by `tests/test_generated.py`; replays [the delta recursion]"
+        "(../notebooks/delta_recursion.py) and [the 11-line network]"
+        "(../notebooks/eleven_line_network.py)"
+    ),
+    "D5": (
+        "tests `tests/test_derivations_toolkit.py` (the proven closed forms against "
+        "`cnnref.conv2d_backward` at random numbers) and `tests/test_torch_oracle.py` "
+        "(`cnnref` against PyTorch over a grid of the same parameters)"
+    ),
+}
+
+
 def case_page(module: str, case: dict, proofs: list[Proof], doc: str) -> str:
     c = counts(proofs)
     slug = case["slug"]
@@ -94,6 +130,8 @@ def case_page(module: str, case: dict, proofs: list[Proof], doc: str) -> str:
         f"{c['proven']} of {c['statements']} statements proven; "
         f"{c['rejected']} of {c['controls']} negative controls rejected.\n"
     )
+    if case["case"] in CHECKED_BY:
+        out.append(f"Also checked by: {CHECKED_BY[case['case']]}.\n")
     out.append("```text\n" + doc.strip() + "\n```\n")
     out.append("| statement | convention | activations | verdict |")
     out.append("|---|---|---|---|")
