@@ -3,7 +3,9 @@
 Run with ``make bench`` (or ``python -m benchmarks.conv``). Every contender is
 timed in the same process, in interleaved rounds (cnnref, PyTorch, cnnref,
 PyTorch, ...), so a slow moment of a shared machine hits both; the reported
-ratio is the median over rounds of the per-round ratio. PyTorch runs on the
+ratio is the median over rounds of the per-round ratio. Each batch starts after
+a short pause, so that the worker threads of the previous contender (which
+spin for a while after a call) do not steal the cores from the next. PyTorch runs on the
 CPU with 2 threads; numpy uses its BLAS's default threads.
 
 Results are printed and written to ``benchmarks/results/conv.json``.
@@ -56,6 +58,7 @@ SHAPES = [
     Shape("small N=2 3->4 8x8 k=3", (2, 3, 8, 8), (4, 3, 3, 3), padding=1, naive=True),
 ]
 FLOAT32_TARGET = 3.0
+SETTLE = 0.3  # seconds between timed batches
 
 
 def _calibrate(fn: Callable[[], object], budget: float) -> int:
@@ -80,6 +83,10 @@ def interleaved(contenders: dict[str, Callable[[], object]], rounds: int, budget
     per_round: dict[str, list[float]] = {name: [] for name in contenders}
     for _ in range(rounds):
         for name, fn in contenders.items():
+            # Let the previous contender's worker threads (numpy's BLAS, PyTorch's
+            # OpenMP) stop spinning before timing the next: otherwise they compete
+            # for the 2 cores with it and the one timed second looks slower.
+            time.sleep(SETTLE)
             per_round[name].append(_time_batch(fn, calls[name]))
     return {name: statistics.median(times) for name, times in per_round.items()}, per_round
 
