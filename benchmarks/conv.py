@@ -166,6 +166,17 @@ def target_text(shape: Shape, dtype: str) -> str:
     return f"<= {shape.target if dtype == 'float64' else FLOAT32_TARGET:g}x"
 
 
+def machine_facts(torch) -> dict:
+    """What the numbers were measured on (recorded next to them)."""
+    return {
+        "cpu_count": os.cpu_count(),
+        "machine": platform.machine(),
+        "numpy": np.__version__,
+        "torch": None if torch is None else torch.__version__.split("+")[0],
+        "python": platform.python_version(),
+    }
+
+
 def write_atomically(path: Path, data: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
@@ -202,14 +213,7 @@ def main(argv=None) -> int:
                 f"{row['target']:>9s} {row['verdict']}",
                 flush=True,
             )
-    machine = {
-        "cpu_count": os.cpu_count(),
-        "machine": platform.machine(),
-        "numpy": np.__version__,
-        "torch": None if torch is None else torch.__version__.split("+")[0],
-        "python": platform.python_version(),
-    }
-    write_atomically(args.output, {"machine": machine, "rows": rows})
+    write_atomically(args.output, {"machine": machine_facts(torch), "rows": rows})
     print(f"results written to {args.output}")
     return 0
 

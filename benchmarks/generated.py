@@ -21,8 +21,6 @@ printed and written to ``benchmarks/results/generated.json``.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 from pathlib import Path
 
@@ -31,7 +29,7 @@ import numpy as np
 from cnnref.generated import d1_single_kernel, d2_two_layers, d4_dense
 from tests.reference_networks import REFERENCES
 
-from .conv import _torch, interleaved, write_atomically
+from .conv import _torch, interleaved, machine_facts, write_atomically
 
 RESULTS = Path(__file__).parent / "results" / "generated.json"
 BATCH = 1024
@@ -130,14 +128,7 @@ def main(argv=None) -> int:
                 f"{row.get('generated_over_torch', float('nan')):9.3f}",
             ]
             print(f"{slug:18s} {batch:5d} {' '.join(cells)} {' '.join(ratios)}", flush=True)
-    machine = {
-        "cpu_count": os.cpu_count(),
-        "machine": platform.machine(),
-        "numpy": np.__version__,
-        "torch": None if torch is None else torch.__version__.split("+")[0],
-        "python": platform.python_version(),
-    }
-    write_atomically(args.output, {"machine": machine, "rows": rows})
+    write_atomically(args.output, {"machine": machine_facts(torch), "rows": rows})
     print(f"results written to {args.output}")
     return 0
 
