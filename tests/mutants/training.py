@@ -56,6 +56,22 @@ MUTANTS = [
         ),
     ),
     Mutant(
+        name="maxpool-gradient-to-every-entry",
+        target="pooling",
+        description="max pooling's backward pass sends δ to every entry of the window, "
+        "not to its maximum",
+        source="issue 7: max-pool gradient to every element of the window",
+        tests=(POOL_SPEC, POOL_FD, POOL_TORCH),
+        patches=_patch(
+            "pooling.py",
+            "    grad_x = _max_unpool(grad_y, _max_pool(x, geo)[1], geo, dtype)\n",
+            "    kh, kw = geo.kernel\n"
+            "    spread = grad_y * (kh * kw)\n"
+            "    grad_x = avg_pool2d_backward(spread, x, kernel_size, stride, padding)\n"
+            "    grad_x = grad_x.astype(dtype, copy=False)\n",
+        ),
+    ),
+    Mutant(
         name="avgpool-gradient-not-divided",
         target="pooling",
         description="average pooling's backward pass forgets to divide by the window size",
