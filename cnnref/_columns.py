@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from .geometry import ConvGeometry
+from .signal import pad2d
 
 # Up to this many column entries, the index path wins.
 SMALL = 4096
@@ -65,10 +66,8 @@ def _padded(x: np.ndarray, geo: ConvGeometry) -> np.ndarray:
     """``x`` zero-padded, C-contiguous (``x`` itself when already so and unpadded)."""
     if not geo.padded:
         return np.ascontiguousarray(x)
-    (t, _), (l, _) = geo.pads
-    xp = np.zeros((*x.shape[:2], *geo.padded_hw), dtype=x.dtype)
-    xp[:, :, t : t + x.shape[2], l : l + x.shape[3]] = x
-    return xp
+    (t, b), (l, r) = geo.pads
+    return pad2d(x, (t, b, l, r))
 
 
 def im2col(x: np.ndarray, geo: ConvGeometry) -> np.ndarray:

@@ -32,6 +32,7 @@ from numpy.lib.stride_tricks import as_strided
 
 from ._validate import as_real_array, check_ndim, int_pair
 from .shapes import conv_output_size
+from .signal import pad2d
 
 
 @dataclass(frozen=True)
@@ -108,12 +109,8 @@ def _check_grad(grad_y, x, geo, unbatched) -> np.ndarray:
 
 
 def _pad(x, geo, value) -> np.ndarray:
-    (ph, pw), (h, w) = geo.padding, geo.in_hw
-    if ph == pw == 0:
-        return x
-    xp = np.full((*x.shape[:2], h + 2 * ph, w + 2 * pw), value, dtype=x.dtype)
-    xp[:, :, ph : ph + h, pw : pw + w] = x
-    return xp
+    """``x`` padded with ``value`` (-inf for max, 0 for average); ``x`` itself when unpadded."""
+    return x if geo.padding == (0, 0) else pad2d(x, geo.padding, value)
 
 
 def _windows(xp, geo) -> np.ndarray:

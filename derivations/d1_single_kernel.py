@@ -40,7 +40,13 @@ from .activations import (
     undefined,
 )
 from .network import dense_head, displayer, gradient, head_names, names_for
-from .proof import CONVOLUTION, CORRELATION, SPECIALISATION_PAGE_ENTRIES, Proof, prove
+from .proof import (
+    CONVOLUTION,
+    CORRELATION,
+    Proof,
+    finish_batch,
+    prove,
+)
 
 CASE = "D1"
 TITLE = "Seed 000: one kernel, a dense layer, a sigmoid"
@@ -147,12 +153,7 @@ def run() -> list[Proof]:
             ]
             if generic:
                 batch += _controls(tag, X, K, delta, dK, dX, dK_closed, common)
-            elapsed = time.perf_counter() - start
-            for p in batch:
-                p.seconds = elapsed / len(batch)
-                if not generic:
-                    p.page_entries = SPECIALISATION_PAGE_ENTRIES
-            proofs += batch
+            proofs += finish_batch(batch, start, generic)
     return proofs
 
 

@@ -40,7 +40,13 @@ from .activations import (
     undefined,
 )
 from .network import dense_head, displayer, gradient, head_names, names_for
-from .proof import CONVOLUTION, CORRELATION, SPECIALISATION_PAGE_ENTRIES, Proof, prove
+from .proof import (
+    CONVOLUTION,
+    CORRELATION,
+    Proof,
+    finish_batch,
+    prove,
+)
 
 CASE = "D2"
 TITLE = "Seed 002: two convolution layers"
@@ -154,12 +160,7 @@ def run() -> list[Proof]:
             ]
             if generic:
                 batch += _controls(tag, X, K2, delta2, fprime, dK1, dK1_closed, dK2, A1, common)
-            elapsed = time.perf_counter() - start
-            for p in batch:
-                p.seconds = elapsed / len(batch)
-                if not generic:
-                    p.page_entries = SPECIALISATION_PAGE_ENTRIES
-            proofs += batch
+            proofs += finish_batch(batch, start, generic)
     return proofs
 
 

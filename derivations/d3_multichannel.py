@@ -57,9 +57,9 @@ from .proof import (
     CONVOLUTION,
     CORRELATION,
     METHOD_LEMMA,
-    SPECIALISATION_PAGE_ENTRIES,
     Entry,
     Proof,
+    finish_batch,
     prove,
 )
 
@@ -234,12 +234,7 @@ def run() -> list[Proof]:
             ]
             if generic:
                 batch += _controls(tag, common, X, K, Z, f, delta_p, dK, dX, dK_closed)
-            elapsed = time.perf_counter() - start
-            for p in batch:
-                p.seconds = elapsed / len(batch)
-                if not generic:
-                    p.page_entries = SPECIALISATION_PAGE_ENTRIES
-            proofs += batch
+            proofs += finish_batch(batch, start, generic)
     return proofs
 
 

@@ -37,7 +37,13 @@ from .activations import (
     undefined,
 )
 from .network import displayer, gradient, names_for
-from .proof import NEITHER, SPECIALISATION_PAGE_ENTRIES, Proof, prove, rationally_equal
+from .proof import (
+    NEITHER,
+    Proof,
+    finish_batch,
+    prove,
+    rationally_equal,
+)
 
 CASE = "D4"
 TITLE = "Dense layers: the delta recursion and the sigmoid's slope"
@@ -158,12 +164,7 @@ def run() -> list[Proof]:
                 **common,
             ),
         ]
-        elapsed = time.perf_counter() - start
-        for p in batch:
-            p.seconds = elapsed / len(batch)
-            if not generic:
-                p.page_entries = SPECIALISATION_PAGE_ENTRIES
-        proofs += batch
+        proofs += finish_batch(batch, start, generic)
 
     start = time.perf_counter()
     s = sp.Symbol("s", real=True)

@@ -334,3 +334,18 @@ def prove(
         seconds=seconds,
         entries=entries,
     )
+
+
+def finish_batch(batch: list[Proof], start: float, generic: bool) -> list[Proof]:
+    """Share the batch's time among its proofs; shorten the pages of specialisations.
+
+    ``start`` is the ``time.perf_counter()`` reading taken before the batch
+    was built; ``generic`` says whether the activations were undefined
+    functions (full pages) or concrete ones (the first few entries on the page).
+    """
+    elapsed = time.perf_counter() - start
+    for p in batch:
+        p.seconds = elapsed / len(batch)
+        if not generic:
+            p.page_entries = SPECIALISATION_PAGE_ENTRIES
+    return batch
