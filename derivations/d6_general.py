@@ -725,7 +725,7 @@ def _control_proof(s: Statement) -> Proof:
 def _size_proof(key, title, claim, certificates, assumptions) -> Proof:
     holds = all(c.holds() for c in certificates)
     symbols = set().union(*(sp.sympify(c.target).free_symbols for c in certificates))
-    order = {s: k for k, s in enumerate((*L.SIZES, L.oph))}
+    order = {s: k for k, s in enumerate(L.SIZES)}
     return _proof(
         key, title, NEITHER, claim, holds,
         holds_for=[str(s) for s in sorted(symbols & set(order), key=order.get)],

@@ -28,7 +28,7 @@ N, G, Cg, Og = size("N"), size("G"), size("C_g"), size("O_g")
 H, W, Ho, Wo = size("H"), size("W"), size("H_o"), size("W_o")
 kh, kw, sh, sw, dh, dw = (size(n) for n in ("k_h", "k_w", "s_h", "s_w", "d_h", "d_w"))
 pt, pb, pl, pr = (amount(n) for n in ("p_t", "p_b", "p_l", "p_r"))
-oph, opw = amount("\\mathrm{op}_h"), amount("\\mathrm{op}_w")
+oph, opw = amount("op_h"), amount("op_w")
 
 # bound indices
 n, g, o, c, i, j, a, b = (index(s) for s in ("n", "g", "o'", "c'", "i", "j", "a", "b"))
@@ -42,7 +42,7 @@ delta = sp.IndexedBase("delta")
 divisor, alpha, beta = sp.IndexedBase("m"), sp.IndexedBase("alpha"), sp.IndexedBase("beta")
 
 GROUP_SIZES = (Cg, Og)
-SIZES = (N, G, Cg, Og, H, W, Ho, Wo, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr)
+SIZES = (N, G, Cg, Og, H, W, Ho, Wo, kh, kw, sh, sw, dh, dw, pt, pb, pl, pr, oph, opw)
 
 # The free indices of each gradient and their ranges.
 X_ENTRY = x[n0, g0 * Cg + c0, r0, q0]

@@ -478,8 +478,23 @@ def evaluate(
         grids = list(np.indices(shape)) if shape else []
 
         def num(e, variables=variables, grids=grids, shape=shape):
-            f = _compiled(sp.sympify(e), variables + names)
-            return np.broadcast_to(f(*grids, *size_values), shape)
+            e = sp.sympify(e)
+            entries = sorted(e.atoms(sp.Indexed), key=sp.default_sort_key)
+            stand_ins = tuple(sp.Dummy(f"e{k}") for k in range(len(entries)))
+            values = [lookup(entry)[0] for entry in entries]
+            f = _compiled(e.xreplace(dict(zip(entries, stand_ins, strict=True))),
+                          variables + names + stand_ins)  # fmt: skip
+            return np.broadcast_to(f(*grids, *size_values, *values), shape)
+
+        def lookup(entry, shape=shape):
+            """The entries of ``arrays`` an Indexed reads, and where that read is valid."""
+            table = np.asarray(arrays[str(entry.base)], dtype=float)
+            idx = [num(k) for k in entry.indices]
+            ok = np.ones(shape, dtype=bool)
+            for k, extent in zip(idx, table.shape, strict=True):
+                ok &= (k == np.floor(k)) & (k >= 0) & (k < extent)
+            safe = tuple(np.where(ok, k, 0).astype(int) for k in idx)
+            return np.where(ok, table[safe], np.nan), ok
 
         mask = np.ones(shape, dtype=bool)
         for d in t.deltas:
@@ -495,13 +510,7 @@ def evaluate(
             if not isinstance(factor, sp.Indexed):
                 product_ = product_ * num(factor)
                 continue
-            table = np.asarray(arrays[str(factor.base)], dtype=float)
-            idx = [num(k) for k in factor.indices]
-            ok = np.ones(shape, dtype=bool)
-            for k, extent in zip(idx, table.shape, strict=True):
-                ok &= (k == np.floor(k)) & (k >= 0) & (k < extent)
-            safe = tuple(np.where(ok, k, 0).astype(int) for k in idx)
-            entry = np.where(ok, table[safe], np.nan) ** power
+            entry = lookup(factor)[0] ** power
             product_ = product_ * np.where(mask, entry, 1.0)
         contribution = np.where(mask, product_, 0.0)
         total = total + contribution.sum(axis=tuple(range(len(free_shape), len(shape))))
