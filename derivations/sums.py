@@ -179,6 +179,8 @@ def _constant_nonnegative(p: sp.Expr) -> bool:
     shifted = sp.expand(p.xreplace({s: s + 1 for s in symbols if s.is_positive}))
     if shifted.is_number:
         return bool(shifted >= 0)
+    if not shifted.is_polynomial(*symbols):  # 1/s, say: not decided
+        return False
     return all(c >= 0 for c in sp.Poly(shifted, *sorted(symbols, key=str)).coeffs())
 
 

@@ -99,6 +99,12 @@ KNOWN_FALSE = {
         Z.sum_of(Z.term([], g[m / s])),
         {m: M},
     ),
+    # ... not even with the range of i kept: m/s need not be a whole number
+    "scatter is not a gather within range": (
+        Z.sum_of(Z.term([(i, M)], g[i], [(m, s * i)])),
+        Z.sum_of(Z.term([], g[m / s], indicators=[(m / s, M)])),
+        {m: M},
+    ),
     # nor is it g[m] at s = 1 dressed up: a coefficient s is never solved for
     "stride divided out": (
         Z.sum_of(Z.term([(i, M)], g[i], [(m, s * i)])),

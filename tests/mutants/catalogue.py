@@ -11,10 +11,10 @@ negative control) must reject.
 
 from __future__ import annotations
 
-from . import core, symbolic, training
+from . import core, general, symbolic, training
 from .model import Mutant
 
-PARTS = (core, training, symbolic)
+PARTS = (core, training, symbolic, general)
 
 
 def all_mutants() -> list[Mutant]:
