@@ -21,10 +21,19 @@ import sympy as sp
 
 from . import symbolic as S
 from .proof import CONVOLUTION, CORRELATION, METHOD_LEMMA, Proof, prove
+from .sources import QRS_CONV
 
 CASE = "D0"
 TITLE = "Lemmas: rotation, weight sharing, transposed convolution"
-SOURCES = "seed 001 (weight-sharing matrix and its numbers); every later case builds on these"
+SOURCES = (
+    f"{QRS_CONV} (the weight-sharing matrix and its numbers); every later case builds on these"
+)
+CHECKED_BY = (
+    "tests `tests/test_d0_lemmas.py`, `tests/test_signal.py` (the weight-sharing example "
+    "against `cnnref.convolve2d`); replay [the delta recursion and the weight-sharing "
+    "matrix](../notebooks/delta_recursion.py)"
+)
+COST = 0.8
 
 
 def _vec(a: np.ndarray) -> sp.Matrix:

@@ -39,6 +39,7 @@ from .activations import (
     is_abstract,
     undefined,
 )
+from .emit import Network, argument, with_gradients
 from .network import dense_head, displayer, gradient, head_names, names_for
 from .proof import (
     CONVOLUTION,
@@ -47,10 +48,18 @@ from .proof import (
     finish_batch,
     prove,
 )
+from .sources import SEO_CNN
 
 CASE = "D1"
-TITLE = "Seed 000: one kernel, a dense layer, a sigmoid"
-SOURCES = "seed 000 (network and its published correction of the kernel gradient)"
+TITLE = "One kernel, a dense layer, a sigmoid"
+SOURCES = f"{SEO_CNN} (the network, and its published correction of the kernel gradient)"
+CHECKED_BY = (
+    "generated code `cnnref/generated/d1_single_kernel.py` ([API](../api.md#generated-code)), "
+    "tested by `tests/test_generated.py` against these expressions at 50 digits, against "
+    "`cnnref` and against PyTorch; replay [the single-kernel CNN]"
+    "(../notebooks/single_kernel_cnn.py)"
+)
+COST = 2.5
 
 ACTIVATIONS = [
     (undefined("f"), undefined("sigma", r"\sigma")),
@@ -227,3 +236,32 @@ def _controls(tag, X, K, delta, dK, dX, dK_closed, common) -> list[Proof]:
         )
     )
     return controls
+
+
+def networks() -> list:
+    """The network emitted as code: cross-correlation layer, f = tanh, σ = logistic."""
+    X, K, w, _, head, _, _ = _network(CORRELATION, TANH, LOGISTIC)
+    t = sp.Symbol("t", real=True)
+    return [
+        with_gradients(
+            Network(
+                slug="d1_single_kernel",
+                source="derivations.d1_single_kernel",
+                function="loss_and_gradients",
+                summary="D1's network: one 2x2 kernel, tanh, a dense layer, a logistic sigmoid.",
+                description=(
+                    "Z = X ⋆ K (valid cross-correlation, 2x2), A = tanh(Z), a = A flattened\n"
+                    "row-major, u = Σ_i w_i a_i, ŷ = logistic(u) = 1 / (1 + exp(-u)),\n"
+                    "L = ½ (ŷ - t)²."
+                ),
+                convention=CORRELATION,
+                arguments=[
+                    argument("x", X, "input X"),
+                    argument("k", K, "kernel K"),
+                    argument("w", w, "dense weights"),
+                    argument("t", t, "target"),
+                ],
+                loss=head.loss,
+            )
+        )
+    ]
