@@ -1,4 +1,4 @@
-"""D2 — seed 002's network: two convolution layers, a dense layer, a sigmoid.
+"""D2 — two convolution layers, a dense layer, a sigmoid (Seo's two-layer network).
 
 ``X (4x4) -> Z1 = layer(X, K1) (3x3) -> A1 = f(Z1) -> Z2 = layer(A1, K2) (2x2)
 -> A2 = g(Z2) -> flatten -> u = w·a -> ŷ = σ(u) -> L = ½ (ŷ - t)²``.

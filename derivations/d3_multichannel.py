@@ -1,4 +1,4 @@
-"""D3 — a multi-channel layer of seed 003's kind: 2 -> 3 channels, 'same' padding, bias, pooling.
+"""D3 — a multi-channel layer: 2 -> 3 channels, 'same' padding, bias, 2x2 max pooling.
 
 ``X (2x2x6) -> Z = layer(X, K) + b (3x2x6, padding 'same' = 1, K: 3x2x3x3)
 -> A = f(Z) -> P = maxpool_2x2(A) (3x1x3) -> flatten -> u = w·p -> ŷ = σ(u)

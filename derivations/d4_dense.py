@@ -1,4 +1,4 @@
-"""D4 — dense layers (seeds 001 and 004): the delta recursion and σ' = σ(1 - σ).
+"""D4 — dense layers: the delta recursion and σ' = σ(1 - σ).
 
 A 3-4-1 network ``z1 = W1 x + b1 (4), a1 = σ(z1), z2 = W2 a1 + b2 (1),
 ŷ = σ(z2), L = ½ (ŷ - t)²`` with ``W1: 4x3``, ``W2: 1x4``. No convolution, so

@@ -111,9 +111,7 @@ def _indent(text: str, prefix: str = "    ") -> str:
 
 def figure_marker(slug: str, name: str) -> str:
     """Where the docs hook draws a figure of the case (``FIGURES[name]``) at build time."""
-    return (
-        f'<div class="cnnref-figure" markdown="0">\n<!-- cnnref:figure {slug}/{name} -->\n</div>\n'
-    )
+    return f"<!-- cnnref:figure {slug}/{name} -->\n"
 
 
 def aligned(rows) -> str:
