@@ -18,7 +18,7 @@ import sys
 import tempfile
 import time
 
-from derivations.cli import CASES
+from derivations import registry
 
 SNIPPET = (
     "import importlib, sys; m = importlib.import_module('derivations.' + sys.argv[1]); "
@@ -42,7 +42,7 @@ def main() -> int:
     print(f"load average: {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
     print(f"{'case':20s} {'wall s':>8s} {'cpu s':>8s}  verdict")
     failed = False
-    for name, _ in CASES:
+    for name in (case.name for case in registry.cases()):
         wall, cpu, code = _timed([sys.executable, "-c", SNIPPET, name])
         failed |= code != 0
         print(f"{name:20s} {wall:8.1f} {cpu:8.1f}  {'ok' if code == 0 else 'FAILED'}")

@@ -1,9 +1,10 @@
 """Command line: regenerate the proofs, check the committed outputs, prove one configuration.
 
 ``python -m derivations``
-    Run every case (D0-D5), write ``docs/derivations/`` (pages and JSON
-    records), print a verdict table. Exit status 1 if a statement is not
-    proven or a negative control is accepted.
+    Run every case (the modules :mod:`derivations.registry` finds), write
+    ``docs/derivations/`` (pages and JSON records), print a verdict table.
+    Exit status 1 if a statement or a derivation step is not proven or a
+    negative control is accepted.
 ``python -m derivations --check``
     The same, into a temporary folder, then compare with the committed files;
     exit status 1 on any difference, naming the command that updates them.
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import importlib
 import sys
 import tempfile
 import time
@@ -29,19 +29,9 @@ from pathlib import Path
 import numpy as np
 import sympy as sp
 
-from . import emit, writer
+from . import emit, registry, writer
+from .chapter import checked as chapter_data
 from .proof import Proof
-
-CASES = [
-    ("d0_lemmas", "d0-lemmas"),
-    ("d1_single_kernel", "d1-single-kernel"),
-    ("d2_two_layers", "d2-two-layers"),
-    ("d3_multichannel", "d3-multichannel"),
-    ("d4_dense", "d4-dense"),
-    ("d5_grid", "d5-grid"),
-]
-# Longest first, so that two workers finish close together.
-_ORDER = ["d5_grid", "d3_multichannel", "d2_two_layers", "d1_single_kernel", "d4_dense"]
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "docs" / "derivations"
 
@@ -52,78 +42,93 @@ class UsageError(Exception):
     """Bad arguments: reported with exit status 2."""
 
 
-def _run_case(name: str) -> tuple[str, list[Proof], float]:
-    module = importlib.import_module(f"derivations.{name}")
+def _run_case(name: str) -> tuple[str, list[Proof], dict | None, float]:
+    """Prove one case and check its chapter (in a worker process): plain data comes back."""
+    case = registry.get(name)
     start = time.perf_counter()
-    proofs = module.run()
-    return name, proofs, time.perf_counter() - start
+    proofs = case.module.run()
+    chapter = chapter_data(case.module.chapter()) if case.has("chapter") else None
+    return name, proofs, chapter, time.perf_counter() - start
+
+
+def case_meta(case: registry.Case) -> dict:
+    """What the writer needs to know about a case besides its proofs."""
+    module = case.module
+    return {
+        "case": module.CASE,
+        "title": module.TITLE,
+        "sources": module.SOURCES,
+        "module": case.module_name,
+        "slug": case.slug,
+        "checked_by": getattr(module, "CHECKED_BY", ""),
+        "notes": list(getattr(module, "NOTES", ())),
+    }
 
 
 def run_all(jobs: int = 2, out=sys.stderr) -> tuple[list[tuple[dict, list[Proof]]], dict]:
-    """Run every case (in ``jobs`` processes); return the cases with their proofs and times."""
-    results: dict[str, tuple[list[Proof], float]] = {}
-    total = len(CASES)
+    """Run every case (in ``jobs`` processes); return the cases with their proofs and times.
+
+    Each case comes back as ``(meta, proofs)``; ``meta["chapter"]`` holds its
+    checked chapter (or ``None``).
+    """
+    results: dict[str, tuple[list[Proof], dict | None, float]] = {}
+    cases = registry.cases()
+    total = len(cases)
     start = time.perf_counter()
 
-    def report(name: str, proofs: list[Proof], seconds: float) -> None:
-        results[name] = (proofs, seconds)
+    def report(name: str, proofs: list[Proof], chapter: dict | None, seconds: float) -> None:
+        results[name] = (proofs, chapter, seconds)
         c = writer.counts(proofs)
+        steps = writer.step_counts(chapter)
         bar = "#" * len(results) + "." * (total - len(results))
         print(
             f"[{bar}] {len(results)}/{total} {name}: {c['proven']}/{c['statements']} proven, "
-            f"{c['rejected']}/{c['controls']} controls rejected ({seconds:.1f} s)",
+            f"{c['rejected']}/{c['controls']} controls rejected, "
+            f"{steps['proven']}/{steps['steps']} steps checked ({seconds:.1f} s)",
             file=out,
             flush=True,
         )
 
     print(f"proving {total} cases with {jobs} worker(s)...", file=out, flush=True)
+    order = [c.name for c in registry.by_cost()]
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(_run_case, n) for n in _ORDER]
-            report(*_run_case("d0_lemmas"))
+            # The slowest cases go to the pool; the cheapest runs here meanwhile.
+            futures = [pool.submit(_run_case, n) for n in order[:-1]]
+            report(*_run_case(order[-1]))
             for future in futures:
                 report(*future.result())
     else:
-        for name, _ in CASES:
+        for name in order:
             report(*_run_case(name))
-    cases = []
-    for name, slug in CASES:
-        module = importlib.import_module(f"derivations.{name}")
-        meta = {
-            "case": module.CASE,
-            "title": module.TITLE,
-            "sources": module.SOURCES,
-            "module": f"derivations.{name}",
-            "slug": slug,
-            "doc": module.__doc__ or "",
-            "notes": list(getattr(module, "NOTES", ())),
-        }
-        cases.append((meta, results[name][0]))
-    times = {name: results[name][1] for name, _ in CASES}
+    out_cases = []
+    for case in cases:
+        proofs, chapter, _ = results[case.name]
+        out_cases.append(({**case_meta(case), "chapter": chapter}, proofs))
+    times = {case.name: results[case.name][2] for case in cases}
     times["wall"] = time.perf_counter() - start
-    return cases, times
+    return out_cases, times
 
 
 def extra_files() -> dict[str, str]:
-    from . import d5_grid
-
-    return {
-        "records/d5-configurations.json": writer.configurations_json(
-            d5_grid.configurations_table()
-        )
-    }
+    """The cases' further generated files (D5's table of configurations, for instance)."""
+    files: dict[str, str] = {}
+    for case in registry.cases():
+        if case.has("extra_files"):
+            files.update(case.module.extra_files())
+    return files
 
 
 def verdict_table(cases, times) -> str:
     rows = [("case", "statements proven", "controls rejected", "seconds")]
-    for (meta, proofs), (name, _) in zip(cases, CASES, strict=True):
+    for (meta, proofs), case in zip(cases, registry.cases(), strict=True):
         c = writer.counts(proofs)
         rows.append(
             (
                 f"{meta['case']} {meta['title'][:48]}",
                 f"{c['proven']}/{c['statements']}",
                 f"{c['rejected']}/{c['controls']}",
-                f"{times[name]:.1f}",
+                f"{times[case.name]:.1f}",
             )
         )
     rows.append(("total (wall clock)", "", "", f"{times['wall']:.1f}"))
@@ -136,11 +141,13 @@ def verdict_table(cases, times) -> str:
     failures = [p for _, proofs in cases for p in proofs if not p.ok]
     for p in failures:
         lines.append(f"FAILED {p.key}: {p.verdict}")
+    for key in writer.failed_steps(cases):
+        lines.append(f"FAILED step {key}")
     return "\n".join(lines)
 
 
 def _all_ok(cases) -> bool:
-    return all(p.ok for _, proofs in cases for p in proofs)
+    return all(p.ok for _, proofs in cases for p in proofs) and not writer.failed_steps(cases)
 
 
 def regenerate(out_dir: Path, jobs: int) -> int:

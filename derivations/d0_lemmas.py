@@ -2,14 +2,14 @@
 
 * Lemma 1 (both modes): ``convolve2d(x, k) == correlate2d(x, rot180(k))``, for
   a 3x4 input and a 2x3 kernel (no two sizes coincide).
-* Lemma 2 (seed 001's picture): a 'valid' layer on a 3x3 input with a 2x2
+* Lemma 2 (the weight-sharing article's picture): a 'valid' layer on a 3x3 input with a 2x2
   kernel is a matrix product ``vec(Z) = C vec(X)`` with ``C`` the 4x9
   weight-sharing matrix; ``C`` is obtained by differentiating (the Jacobian)
   and compared with the placement rule, in both conventions.
 * Lemma 3: ``C^T vec(δ)`` is the full **convolution** of δ with the kernel
   when the layer is a cross-correlation, and the full **correlation** when the
   layer is a true convolution: the transposed convolution.
-* Seed 001's numbers: the image 1..9 and the kernel [[1, 2], [3, 4]] give
+* The weight-sharing article's numbers: the image 1..9 and the kernel [[1, 2], [3, 4]] give
   [[23, 33], [53, 63]] under true convolution (the article's convention),
   [[37, 47], [67, 77]] under cross-correlation.
 """
@@ -21,10 +21,19 @@ import sympy as sp
 
 from . import symbolic as S
 from .proof import CONVOLUTION, CORRELATION, METHOD_LEMMA, Proof, prove
+from .sources import QRS_CONV
 
 CASE = "D0"
 TITLE = "Lemmas: rotation, weight sharing, transposed convolution"
-SOURCES = "seed 001 (weight-sharing matrix and its numbers); every later case builds on these"
+SOURCES = (
+    f"{QRS_CONV} (the weight-sharing matrix and its numbers); every later case builds on these"
+)
+CHECKED_BY = (
+    "tests `tests/test_d0_lemmas.py`, `tests/test_signal.py` (the weight-sharing example "
+    "against `cnnref.convolve2d`); replay [the delta recursion and the weight-sharing "
+    "matrix](../notebooks/delta_recursion.py)"
+)
+COST = 0.8
 
 
 def _vec(a: np.ndarray) -> sp.Matrix:
@@ -87,7 +96,7 @@ def run() -> list[Proof]:
         )
     )
 
-    # Seed 001's 3x3 input with a 2x2 kernel.
+    # The weight-sharing article's 3x3 input with a 2x2 kernel.
     X = S.symbols("x", (3, 3))
     K = S.symbols("k", (2, 2))
     delta = S.symbols("delta", (2, 2))
@@ -157,8 +166,8 @@ def run() -> list[Proof]:
     proofs.append(
         prove(
             case=CASE,
-            key="D0.seed001.numbers",
-            title="Seed 001's example: 1..9 with [[1, 2], [3, 4]]",
+            key="D0.example.numbers",
+            title="The worked example: 1..9 with [[1, 2], [3, 4]]",
             statement=(
                 r"\begin{bmatrix}1&2&3\\4&5&6\\7&8&9\end{bmatrix} * "
                 r"\begin{bmatrix}1&2\\3&4\end{bmatrix} = "
@@ -174,7 +183,7 @@ def run() -> list[Proof]:
     proofs.append(
         prove(
             case=CASE,
-            key="D0.seed001.numbers.correlation",
+            key="D0.example.numbers.correlation",
             title="The same numbers under cross-correlation",
             statement=(
                 r"\begin{bmatrix}1&2&3\\4&5&6\\7&8&9\end{bmatrix} \star "
@@ -191,7 +200,7 @@ def run() -> list[Proof]:
     proofs.append(
         prove(
             case=CASE,
-            key="D0.seed001.numbers.control-unrotated",
+            key="D0.example.numbers.control-unrotated",
             title="Control: the article's numbers from a correlation (kernel not rotated)",
             statement=(
                 r"\begin{bmatrix}1&2&3\\4&5&6\\7&8&9\end{bmatrix} \star "

@@ -1,4 +1,4 @@
-"""D1 — seed 000's network: one 2x2 kernel on a 3x3 input, a dense layer, a sigmoid.
+"""D1 — one 2x2 kernel on a 3x3 input, a dense layer, a sigmoid (Seo's single-kernel network).
 
 ``X (3x3) -> Z = layer(X, K) (2x2) -> A = f(Z) -> flatten -> u = w·a -> ŷ = σ(u)
 -> L = ½ (ŷ - t)²``, with ``δ = ∂L/∂Z = (σ(u) - t) σ'(u) · w ⊙ f'(Z)``
@@ -28,6 +28,7 @@ import time
 import numpy as np
 import sympy as sp
 
+from . import steps
 from . import symbolic as S
 from .activations import (
     LOGISTIC,
@@ -39,18 +40,31 @@ from .activations import (
     is_abstract,
     undefined,
 )
+from .chain import Chain, Step
+from .chapter import Chapter, Exercise, Result, matrix
+from .emit import Network, argument, with_gradients
+from .figures import Pipeline, Rotation, Stage
 from .network import dense_head, displayer, gradient, head_names, names_for
 from .proof import (
     CONVOLUTION,
     CORRELATION,
     Proof,
+    exactly_equal,
     finish_batch,
     prove,
 )
+from .sources import SEO_CNN
 
 CASE = "D1"
-TITLE = "Seed 000: one kernel, a dense layer, a sigmoid"
-SOURCES = "seed 000 (network and its published correction of the kernel gradient)"
+TITLE = "One kernel, a dense layer, a sigmoid"
+SOURCES = f"{SEO_CNN} (the network, and its published correction of the kernel gradient)"
+CHECKED_BY = (
+    "generated code `cnnref/generated/d1_single_kernel.py` ([API](../api.md#generated-code)), "
+    "tested by `tests/test_generated.py` against these expressions at 50 digits, against "
+    "`cnnref` and against PyTorch; replay [the single-kernel CNN]"
+    "(../notebooks/single_kernel_cnn.py)"
+)
+COST = 2.5
 
 ACTIVATIONS = [
     (undefined("f"), undefined("sigma", r"\sigma")),
@@ -193,7 +207,7 @@ def _controls(tag, X, K, delta, dK, dX, dK_closed, common) -> list[Proof]:
         controls.append(
             prove(
                 key="D1.conv.dK.control-not-rotated-back",
-                title="Control: the kernel gradient before seed 000's correction",
+                title="Control: the kernel gradient before the article's correction",
                 statement=r"\frac{\partial L}{\partial K} = X \star \delta",
                 lhs=dK,
                 rhs=S.correlate2d(X, delta, "valid"),
@@ -227,3 +241,224 @@ def _controls(tag, X, K, delta, dK, dX, dK_closed, common) -> list[Proof]:
         )
     )
     return controls
+
+
+def networks() -> list:
+    """The network emitted as code: cross-correlation layer, f = tanh, σ = logistic."""
+    X, K, w, _, head, _, _ = _network(CORRELATION, TANH, LOGISTIC)
+    t = sp.Symbol("t", real=True)
+    return [
+        with_gradients(
+            Network(
+                slug="d1_single_kernel",
+                source="derivations.d1_single_kernel",
+                function="loss_and_gradients",
+                summary="D1's network: one 2x2 kernel, tanh, a dense layer, a logistic sigmoid.",
+                description=(
+                    "Z = X ⋆ K (valid cross-correlation, 2x2), A = tanh(Z), a = A flattened\n"
+                    "row-major, u = Σ_i w_i a_i, ŷ = logistic(u) = 1 / (1 + exp(-u)),\n"
+                    "L = ½ (ŷ - t)²."
+                ),
+                convention=CORRELATION,
+                arguments=[
+                    argument("x", X, "input X"),
+                    argument("k", K, "kernel K"),
+                    argument("w", w, "dense weights"),
+                    argument("t", t, "target"),
+                ],
+                loss=head.loss,
+            )
+        )
+    ]
+
+
+# The chapter ------------------------------------------------------------------
+
+FIGURES = {
+    "network": Pipeline(
+        "D1's network: a 3x3 input, one 2x2 kernel, a dense layer, a sigmoid",
+        stages=(
+            Stage("X", (3, 3), "input"),
+            Stage("Z", (2, 2), "feature map"),
+            Stage("A", (2, 2), "activated"),
+            Stage("u", (), "dense"),
+            Stage("ŷ", (), "output"),
+            Stage("L", (), "loss"),
+        ),
+        operations=("⋆ K", "f", "w · a", "σ", "½(ŷ − t)²"),
+    ),
+    "rotation": Rotation("The rotated kernel on the padded δ gives the input gradient"),
+}
+
+FORWARD = (
+    r"z_{ij} &= (X \star K)_{ij} = \sum_{a,b=0}^{1} x_{i+a,\,j+b}\,k_{ab}"
+    r" && i, j \in \{0, 1\}",
+    r"a_{ij} &= f(z_{ij})",
+    r"u &= \textstyle\sum_{i,j} w_{ij}\, a_{ij}"
+    r" && w = (w_1, w_2, w_3, w_4) \text{ read row by row as } 2\times 2",
+    r"\hat y &= \sigma(u)",
+    r"L &= \tfrac12\,(\hat y - t)^2",
+)
+
+
+def _delta_chain(f: Activation, sigma: Activation) -> Chain:
+    """``δ_ij = ∂L/∂z_ij = (ŷ - t) σ'(u) w_ij f'(z_ij)``, with ``Z`` as free symbols."""
+    dZ, closed, _ = delta_with_free_z(f, sigma)
+    z = S.symbols("z", (2, 2))
+    a = S.symbols("a", (2, 2))
+    w = S.symbols("w", (4,))
+    head = dense_head(apply(f, z), w, sigma, sp.Symbol("t", real=True))
+    u_of_a = sum(wi * ai for wi, ai in zip(w, a.reshape(-1), strict=True))
+    fprime = apply_derivative(f, z)
+    to_z = dict(zip(a.reshape(-1), apply(f, z).reshape(-1), strict=True))
+    chain_rule = np.empty((2, 2), dtype=object)
+    for i, j in np.ndindex(2, 2):
+        chain_rule[i, j] = head.dL_du * u_of_a.diff(a[i, j]).xreplace(to_z) * fprime[i, j]
+    return Chain(
+        key="D1.steps.delta",
+        title="The upstream gradient δ",
+        start=r"\delta_{ij} = \frac{\partial L}{\partial z_{ij}}",
+        start_value=dZ,
+        intro=(
+            "Everything after the feature map is one path: $z_{ij} \\to a_{ij} \\to u \\to "
+            "\\hat y \\to L$. Its derivative is the upstream gradient $\\delta$ that the "
+            "layer's own derivations start from."
+        ),
+        steps=(
+            Step(
+                "chain rule along $z_{ij} \\to a_{ij} \\to u \\to \\hat y \\to L$",
+                r"(\hat y - t)\,\sigma'(u)\,\frac{\partial u}{\partial a_{ij}}\,f'(z_{ij})",
+                value=chain_rule,
+            ),
+            Step(
+                "$u$ is linear in $a$: $\\partial u / \\partial a_{ij} = w_{ij}$",
+                r"(\hat y - t)\,\sigma'(u)\,w_{ij}\,f'(z_{ij})",
+                value=closed,
+            ),
+        ),
+    )
+
+
+def chapter() -> Chapter:
+    """The textbook section: δ, the kernel gradient, the input gradient, the results, exercises."""
+    f, sigma = ACTIVATIONS[0]
+    X, K, _, Z, head, _, _ = _network(CORRELATION, f, sigma)
+    delta = S.symbols("delta", (2, 2))
+    dZ, _, _ = delta_with_free_z(f, sigma)
+    at_Z = dict(zip(S.symbols("z", (2, 2)).reshape(-1), Z.reshape(-1), strict=True))
+    bind = steps.delta_binding(delta, [[e.xreplace(at_Z) for e in row] for row in dZ])
+    chains = (
+        _delta_chain(f, sigma),
+        steps.kernel_gradient("D1.steps.dK", X, K, delta, gradient(head.loss, K), bind),
+        steps.input_gradient("D1.steps.dX", X, K, delta, gradient(head.loss, X), bind),
+    )
+    padded, rotated = S.pad2d(delta, 1), S.rot180(K)
+    sums = S.convolve2d(delta, K, "full")
+    results = (
+        Result(
+            "The kernel gradient",
+            "Each entry is the sum of the four products of $\\delta$ with the input entries "
+            "under the window at that kernel position.",
+            r"\frac{\partial L}{\partial K} = X \star \delta = "
+            + matrix(S.correlate2d(X, delta, "valid")),
+        ),
+        Result(
+            "The input gradient",
+            "Written out, each input entry collects the $\\delta_{ij}$ of the windows that "
+            "covered it (corners one term, the centre four); the same matrix is the padded "
+            "$\\delta$ correlated with the rotated kernel.",
+            rf"\frac{{\partial L}}{{\partial X}} = {matrix(sums)} = {matrix(padded)} \star "
+            + matrix(rotated),
+            figure="rotation",
+            check=lambda: exactly_equal(sums, S.correlate2d(padded, rotated, "valid")),
+        ),
+    )
+    return Chapter(
+        intro=INTRO,
+        figure="network",
+        forward=FORWARD,
+        forward_text=FORWARD_TEXT,
+        chains=chains,
+        results=results,
+        exercises=exercises(),
+    )
+
+
+INTRO = (
+    "The smallest network with a convolution in it: a $3\\times 3$ input, one $2\\times 2$ "
+    "kernel, an activation $f$, a dense layer of four weights and a sigmoid $\\sigma$. "
+    "This chapter derives its gradients by hand, one named step at a time, for *any* "
+    "differentiable $f$ and $\\sigma$ (they stay undefined functions), and shows where the "
+    "kernel gets rotated. In the sums indices start at 0, as on the "
+    "[notation page](../notation.md); the matrices name the entries from 1 "
+    "($x_{11}$ is the top-left input entry)."
+)
+
+FORWARD_TEXT = (
+    "The layer is a **cross-correlation**, as every framework computes it. The article "
+    "writes a true convolution $X * K$; that convention is proven as well, in the "
+    "certificates below: there $\\partial L/\\partial K = \\operatorname{rot180}(X \\star "
+    "\\delta)$ and $\\partial L/\\partial X$ is the full correlation $\\delta \\star K$, "
+    "the rotation having moved from one gradient to the other."
+)
+
+
+def _layer_brute(X, K, delta, **options):
+    """``L = Σ δ ⊙ conv2d(X, K)`` (one channel) and its brute-force gradients."""
+    b = options.pop("bias", None)
+    Y = S.conv2d(X[None], K[None, None], None if b is None else np.array([b]), **options)[0]
+    assert Y.shape == delta.shape, (Y.shape, delta.shape)
+    loss = sp.Add(*(d * y for d, y in zip(delta.reshape(-1), Y.reshape(-1), strict=True)))
+    return loss
+
+
+def exercises() -> tuple[Exercise, ...]:
+    """Stride 2, dilation 2, a bias: each solution checked against ``sympy.diff``."""
+    X4, K, delta = S.symbols("x", (4, 4)), S.symbols("k", (2, 2)), S.symbols("delta", (2, 2))
+    strided = S.correlate2d(X4, S.dilate2d(delta, 2), "valid")
+    dilated_k = S.dilate2d(K, 2)
+    dilated_dx = S.correlate2d(S.pad2d(delta, 2), S.rot180(dilated_k), "valid")
+    b = sp.Symbol("b", real=True)
+    return (
+        Exercise(
+            "The same layer with **stride 2** on a $4\\times 4$ input: "
+            "$z_{ij} = \\sum_{a,b} x_{2i+a,\\,2j+b}\\,k_{ab}$, again $2\\times 2$. "
+            "Write $\\partial L/\\partial K$ as a correlation.",
+            "The chain rule gives $\\partial L/\\partial k_{ab} = \\sum_{i,j} \\delta_{ij}\\, "
+            "x_{2i+a,\\,2j+b}$: $\\delta$ is read with steps of 2 over the input, which is "
+            "the input correlated with $\\delta$ **dilated** by the stride (a zero between "
+            "neighbours):\n\n"
+            "$$\n\\frac{\\partial L}{\\partial K} = X \\star \\operatorname{dilate}_2(\\delta) "
+            f"= {matrix(strided)}\n$$",
+            check=lambda: exactly_equal(
+                gradient(_layer_brute(X4, K, delta, stride=2), K), strided
+            ),
+        ),
+        Exercise(
+            "The layer with **dilation 2** (taps two apart) on a $4\\times 4$ input: "
+            "$z_{ij} = \\sum_{a,b} x_{i+2a,\\,j+2b}\\,k_{ab}$. Write $\\partial L/\\partial X$ "
+            "as a correlation of the padded $\\delta$.",
+            "The dilated layer is the plain layer with the kernel $\\operatorname{dilate}_2(K)$ "
+            "($3\\times 3$, zeros between the taps), so the input gradient is the plain one "
+            "with that kernel: pad $\\delta$ by $3 - 1 = 2$ and correlate with the rotated "
+            "dilated kernel,\n\n$$\n\\frac{\\partial L}{\\partial X} = "
+            "\\operatorname{pad}_2(\\delta) \\star "
+            "\\operatorname{rot180}(\\operatorname{dilate}_2(K)),\\qquad "
+            "\\operatorname{rot180}(\\operatorname{dilate}_2(K)) = "
+            f"{matrix(S.rot180(dilated_k))}\n$$",
+            check=lambda: exactly_equal(
+                gradient(_layer_brute(X4, K, delta, dilation=2), X4), dilated_dx
+            ),
+        ),
+        Exercise(
+            "Add a bias, $z_{ij} = (X \\star K)_{ij} + b$ (on the $3\\times 3$ input). "
+            "What is $\\partial L/\\partial b$?",
+            "Every $z_{ij}$ depends on $b$ with slope 1, so the chain rule leaves "
+            "$\\dfrac{\\partial L}{\\partial b} = \\sum_{i,j} \\delta_{ij}$: "
+            "the sum of the upstream gradient.",
+            check=lambda: exactly_equal(
+                _layer_brute(S.symbols("x", (3, 3)), K, delta, bias=b).diff(b),
+                sp.Add(*delta.reshape(-1)),
+            ),
+        ),
+    )

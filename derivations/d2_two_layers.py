@@ -1,4 +1,4 @@
-"""D2 — seed 002's network: two convolution layers, a dense layer, a sigmoid.
+"""D2 — two convolution layers, a dense layer, a sigmoid (Seo's two-layer network).
 
 ``X (4x4) -> Z1 = layer(X, K1) (3x3) -> A1 = f(Z1) -> Z2 = layer(A1, K2) (2x2)
 -> A2 = g(Z2) -> flatten -> u = w·a -> ŷ = σ(u) -> L = ½ (ŷ - t)²``.
@@ -39,6 +39,7 @@ from .activations import (
     is_abstract,
     undefined,
 )
+from .emit import Network, argument, with_gradients
 from .network import dense_head, displayer, gradient, head_names, names_for
 from .proof import (
     CONVOLUTION,
@@ -47,10 +48,17 @@ from .proof import (
     finish_batch,
     prove,
 )
+from .sources import SEO_TRANSPOSE
 
 CASE = "D2"
-TITLE = "Seed 002: two convolution layers"
-SOURCES = "seed 002 (two layers, the padded kernel gradient, tanh or arctan)"
+TITLE = "Two convolution layers"
+SOURCES = f"{SEO_TRANSPOSE} (two layers, the padded kernel gradient, tanh or arctan)"
+CHECKED_BY = (
+    "generated code `cnnref/generated/d2_two_layers.py` ([API](../api.md#generated-code)), "
+    "tested by `tests/test_generated.py`; replay [two convolution layers]"
+    "(../notebooks/two_conv_layers.py)"
+)
+COST = 7.0
 
 ACTIVATIONS = [
     (undefined("f"), undefined("g"), undefined("sigma", r"\sigma")),
@@ -222,3 +230,34 @@ def _controls(tag, X, K2, delta2, fprime, dK1, dK1_closed, dK2, A1, common) -> l
         )
     )
     return out
+
+
+def networks() -> list:
+    """The network emitted as code: cross-correlation, f = tanh, g = arctan, σ = logistic."""
+    X, K1, K2, w, _, _, head, _, _ = _network(CORRELATION, TANH, ARCTAN, LOGISTIC)
+    t = sp.Symbol("t", real=True)
+    return [
+        with_gradients(
+            Network(
+                slug="d2_two_layers",
+                source="derivations.d2_two_layers",
+                function="loss_and_gradients",
+                summary="D2's network: two 2x2 kernels (tanh, arctan), a dense layer, sigmoid.",
+                description=(
+                    "Z1 = X ⋆ K1 (3x3), A1 = tanh(Z1), Z2 = A1 ⋆ K2 (2x2), A2 = arctan(Z2),\n"
+                    "a = A2 flattened row-major, u = Σ_i w_i a_i, ŷ = logistic(u),\n"
+                    "L = ½ (ŷ - t)²; ⋆ is valid cross-correlation. The kernel K1 has the\n"
+                    "symbols k_ij, K2 the symbols m_ij."
+                ),
+                convention=CORRELATION,
+                arguments=[
+                    argument("x", X, "input X"),
+                    argument("k", K1, "first kernel K1"),
+                    argument("m", K2, "second kernel K2"),
+                    argument("w", w, "dense weights"),
+                    argument("t", t, "target"),
+                ],
+                loss=head.loss,
+            )
+        )
+    ]

@@ -1,4 +1,4 @@
-"""D3 — a multi-channel layer of seed 003's kind: 2 -> 3 channels, 'same' padding, bias, pooling.
+"""D3 — a multi-channel layer: 2 -> 3 channels, 'same' padding, bias, 2x2 max pooling.
 
 ``X (2x2x6) -> Z = layer(X, K) + b (3x2x6, padding 'same' = 1, K: 3x2x3x3)
 -> A = f(Z) -> P = maxpool_2x2(A) (3x1x3) -> flatten -> u = w·p -> ŷ = σ(u)
@@ -62,10 +62,16 @@ from .proof import (
     finish_batch,
     prove,
 )
+from .sources import SEO_MULTI
 
 CASE = "D3"
-TITLE = "Seed 003's kind: 2 -> 3 channels, 'same' padding, bias, 2x2 max pooling"
-SOURCES = "seed 003 (multi-channel layers, zero padding, activation then max pooling)"
+TITLE = "Channels and pooling: 2 -> 3 channels, 'same' padding, bias, 2x2 max pooling"
+SOURCES = f"{SEO_MULTI} (multi-channel layers, zero padding, activation then max pooling)"
+CHECKED_BY = (
+    "tests `tests/test_pooling.py` (the tie rule against PyTorch) and "
+    "`tests/test_layers.py`; replay [the digits CNN](../notebooks/digits_cnn.py)"
+)
+COST = 24.0
 
 IN_SHAPE = (2, 2, 6)
 KERNEL_SHAPE = (3, 2, 3, 3)

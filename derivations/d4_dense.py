@@ -1,4 +1,4 @@
-"""D4 — dense layers (seeds 001 and 004): the delta recursion and σ' = σ(1 - σ).
+"""D4 — dense layers: the delta recursion and σ' = σ(1 - σ).
 
 A 3-4-1 network ``z1 = W1 x + b1 (4), a1 = σ(z1), z2 = W2 a1 + b2 (1),
 ŷ = σ(z2), L = ½ (ŷ - t)²`` with ``W1: 4x3``, ``W2: 1x4``. No convolution, so
@@ -36,6 +36,7 @@ from .activations import (
     is_abstract,
     undefined,
 )
+from .emit import Network, argument, with_gradients
 from .network import displayer, gradient, names_for
 from .proof import (
     NEITHER,
@@ -44,10 +45,21 @@ from .proof import (
     prove,
     rationally_equal,
 )
+from .sources import QRS_CONV, TRASK
 
 CASE = "D4"
 TITLE = "Dense layers: the delta recursion and the sigmoid's slope"
-SOURCES = "seed 001 (the recursion δ^l = (W^{l+1})^T δ^{l+1} σ'(z^l)); seed 004 (σ' = σ(1 - σ))"
+SOURCES = (
+    f"{QRS_CONV} (the recursion $\\delta^l = (W^{{l+1}})^\\top \\delta^{{l+1}} \\odot "
+    f"\\sigma'(z^l)$); {TRASK} ($\\sigma' = \\sigma(1 - \\sigma)$)"
+)
+CHECKED_BY = (
+    "generated code `cnnref/generated/d4_dense.py` ([API](../api.md#generated-code)), "
+    "tested by `tests/test_generated.py`; replays [the delta recursion]"
+    "(../notebooks/delta_recursion.py) and [the 11-line network]"
+    "(../notebooks/eleven_line_network.py)"
+)
+COST = 1.5
 
 ACTIVATIONS = [undefined("sigma", r"\sigma"), LOGISTIC]
 
@@ -205,3 +217,33 @@ def run() -> list[Proof]:
     )
     proofs[-1].seconds = proofs[-2].seconds = (time.perf_counter() - start) / 2
     return proofs
+
+
+def networks() -> list:
+    """The network emitted as code: dense 3-4-1, the logistic sigmoid at both layers."""
+    x, W1, b1, W2, b2, t = _network(LOGISTIC)
+    loss, _, _ = _loss_of_z1(LOGISTIC, W1.dot(x) + b1, W2, b2, t)
+    return [
+        with_gradients(
+            Network(
+                slug="d4_dense",
+                source="derivations.d4_dense",
+                function="loss_and_gradients",
+                summary="The dense 3-4-1 network with the logistic sigmoid at both layers.",
+                description=(
+                    "z1 = W1 x + b1 (4), a1 = σ(z1), z2 = W2 a1 + b2 (1), ŷ = σ(z2),\n"
+                    "L = ½ (ŷ - t)², σ = logistic = 1 / (1 + exp(-s))."
+                ),
+                convention=NEITHER,
+                arguments=[
+                    argument("x", x, "input x"),
+                    argument("W1", W1, "first weight matrix"),
+                    argument("b1", b1, "first bias"),
+                    argument("W2", W2, "second weight matrix"),
+                    argument("b2", b2, "second bias"),
+                    argument("t", t, "target"),
+                ],
+                loss=loss,
+            )
+        )
+    ]

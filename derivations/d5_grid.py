@@ -46,7 +46,16 @@ from .proof import CONVOLUTION, CORRELATION, METHOD_POLY, Proof, exactly_equal, 
 
 CASE = "D5"
 TITLE = "The general grid: stride, padding, dilation, channels, groups; pooling"
-SOURCES = "the framework definition of conv2d; every seed's layer is one point of this grid"
+SOURCES = (
+    "the framework definition of `conv2d` (PyTorch's `torch.nn.functional.conv2d`); every "
+    "source article's layer is one point of this grid"
+)
+CHECKED_BY = (
+    "tests `tests/test_derivations_toolkit.py` (the proven closed forms against "
+    "`cnnref.conv2d_backward` at random numbers) and `tests/test_torch_oracle.py` "
+    "(`cnnref` against PyTorch over a grid of the same parameters)"
+)
+COST = 23.0
 
 
 @dataclass(frozen=True)
@@ -552,3 +561,10 @@ def configurations_table() -> list[dict]:
         }
         for c in grid()
     ]
+
+
+def extra_files() -> dict[str, str]:
+    """The grid, one configuration per line, beside the records."""
+    from .writer import configurations_json
+
+    return {"records/d5-configurations.json": configurations_json(configurations_table())}

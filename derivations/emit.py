@@ -32,9 +32,8 @@ from sympy.printing.numpy import NumPyPrinter
 from sympy.printing.pycode import PythonCodePrinter
 
 from . import writer
-from .activations import ARCTAN, LOGISTIC, TANH
 from .network import gradient
-from .proof import CORRELATION, NEITHER
+from .proof import CORRELATION
 
 GENERATED_DIR = Path(__file__).resolve().parents[1] / "cnnref" / "generated"
 LINE_LENGTH = 99
@@ -69,10 +68,6 @@ class Network:
         return [("loss", np.array(self.loss, dtype=object)), *self.gradients]
 
 
-def _argument(name: str, symbols, meaning: str) -> Argument:
-    return Argument(name, np.array(symbols, dtype=object), meaning)
-
-
 def _code_symbols(net: Network) -> None:
     """Rename every input symbol to a Python identifier: ``<argument>_<1-based index>``.
 
@@ -90,7 +85,8 @@ def _code_symbols(net: Network) -> None:
     net.loss = net.loss.xreplace(mapping)
 
 
-def _with_gradients(net: Network) -> Network:
+def with_gradients(net: Network) -> Network:
+    """Name the inputs for code and add the brute-force gradient of every input but ``t``."""
     _code_symbols(net)
     net.gradients = [
         (f"grad_{arg.name}", gradient(net.loss, arg.symbols))
@@ -100,102 +96,18 @@ def _with_gradients(net: Network) -> Network:
     return net
 
 
-def d1_network() -> Network:
-    """Seed 000's network, cross-correlation layer, f = tanh, σ = logistic."""
-    from . import d1_single_kernel as d1
-
-    X, K, w, _, head, _, _ = d1._network(CORRELATION, TANH, LOGISTIC)
-    t = sp.Symbol("t", real=True)
-    return _with_gradients(
-        Network(
-            slug="d1_single_kernel",
-            source="derivations.d1_single_kernel",
-            function="loss_and_gradients",
-            summary="Seed 000's network: one 2x2 kernel, tanh, a dense layer, a logistic sigmoid.",
-            description=(
-                "Z = X ⋆ K (valid cross-correlation, 2x2), A = tanh(Z), a = A flattened\n"
-                "row-major, u = Σ_i w_i a_i, ŷ = logistic(u) = 1 / (1 + exp(-u)),\n"
-                "L = ½ (ŷ - t)²."
-            ),
-            convention=CORRELATION,
-            arguments=[
-                _argument("x", X, "input X"),
-                _argument("k", K, "kernel K"),
-                _argument("w", w, "dense weights"),
-                _argument("t", t, "target"),
-            ],
-            loss=head.loss,
-        )
-    )
-
-
-def d2_network() -> Network:
-    """Seed 002's network, cross-correlation layers, f = tanh, g = arctan, σ = logistic."""
-    from . import d2_two_layers as d2
-
-    X, K1, K2, w, _, _, head, _, _ = d2._network(CORRELATION, TANH, ARCTAN, LOGISTIC)
-    t = sp.Symbol("t", real=True)
-    return _with_gradients(
-        Network(
-            slug="d2_two_layers",
-            source="derivations.d2_two_layers",
-            function="loss_and_gradients",
-            summary="Seed 002's network: two 2x2 kernels (tanh, arctan), a dense layer, sigmoid.",
-            description=(
-                "Z1 = X ⋆ K1 (3x3), A1 = tanh(Z1), Z2 = A1 ⋆ K2 (2x2), A2 = arctan(Z2),\n"
-                "a = A2 flattened row-major, u = Σ_i w_i a_i, ŷ = logistic(u),\n"
-                "L = ½ (ŷ - t)²; ⋆ is valid cross-correlation. The kernel K1 has the\n"
-                "symbols k_ij, K2 the symbols m_ij."
-            ),
-            convention=CORRELATION,
-            arguments=[
-                _argument("x", X, "input X"),
-                _argument("k", K1, "first kernel K1"),
-                _argument("m", K2, "second kernel K2"),
-                _argument("w", w, "dense weights"),
-                _argument("t", t, "target"),
-            ],
-            loss=head.loss,
-        )
-    )
-
-
-def d4_network() -> Network:
-    """The dense 3-4-1 network with the logistic sigmoid at both layers."""
-    from . import d4_dense as d4
-
-    x, W1, b1, W2, b2, t = d4._network(LOGISTIC)
-    loss, _, _ = d4._loss_of_z1(LOGISTIC, W1.dot(x) + b1, W2, b2, t)
-    return _with_gradients(
-        Network(
-            slug="d4_dense",
-            source="derivations.d4_dense",
-            function="loss_and_gradients",
-            summary="The dense 3-4-1 network with the logistic sigmoid at both layers.",
-            description=(
-                "z1 = W1 x + b1 (4), a1 = σ(z1), z2 = W2 a1 + b2 (1), ŷ = σ(z2),\n"
-                "L = ½ (ŷ - t)², σ = logistic = 1 / (1 + exp(-s))."
-            ),
-            convention=NEITHER,
-            arguments=[
-                _argument("x", x, "input x"),
-                _argument("W1", W1, "first weight matrix"),
-                _argument("b1", b1, "first bias"),
-                _argument("W2", W2, "second weight matrix"),
-                _argument("b2", b2, "second bias"),
-                _argument("t", t, "target"),
-            ],
-            loss=loss,
-        )
-    )
-
-
-BUILDERS = (d1_network, d2_network, d4_network)
+def argument(name: str, symbols, meaning: str) -> Argument:
+    """An input of the generated function (``symbols``: an array of SymPy symbols, or one)."""
+    return Argument(name, np.array(symbols, dtype=object), meaning)
 
 
 def networks() -> list[Network]:
-    """Every emitted network, built from its derivation module (a few seconds, mostly D2)."""
-    return [build() for build in BUILDERS]
+    """Every emitted network: each case's ``networks()`` (a few seconds, mostly D2)."""
+    from . import registry
+
+    return [
+        net for case in registry.cases() if case.has("networks") for net in case.module.networks()
+    ]
 
 
 # printing ---------------------------------------------------------------------------------

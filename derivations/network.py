@@ -1,6 +1,6 @@
 """Pieces shared by the network cases: the dense head, the loss, and brute-force gradients.
 
-The seed networks end the same way: flatten the last feature map (row-major),
+The source articles' networks end the same way: flatten the last feature map (row-major),
 a dense layer ``u = Σ_i w_i a_i``, the output ``ŷ = σ(u)`` and the loss
 ``L = ½ (ŷ - t)²``. Its gradient with respect to ``u`` is
 ``(σ(u) - t) σ'(u)``, the start of every backward pass.

@@ -57,6 +57,25 @@ def counts(proofs: list[Proof]) -> dict[str, int]:
     }
 
 
+def step_counts(chapter: dict | None) -> dict[str, int]:
+    """How many derivation steps a checked chapter has, and how many hold."""
+    steps = [s for c in (chapter or {}).get("chains", ()) for s in c["steps"]]
+    return {"steps": len(steps), "proven": sum(s["holds"] for s in steps)}
+
+
+def failed_steps(cases) -> list[str]:
+    """Keys of the derivation steps (and result checks) that do not hold."""
+    failed = []
+    for meta, _ in cases:
+        chapter = meta.get("chapter") or {}
+        for chain in chapter.get("chains", ()):
+            failed += [f"{chain['key']}/{s['step']}" for s in chain["steps"] if not s["holds"]]
+        for n, result in enumerate(chapter.get("results", ()), start=1):
+            if result["holds"] is False:
+                failed.append(f"{meta['case']}.result/{n}")
+    return failed
+
+
 def case_json(module: str, case: dict, proofs: list[Proof]) -> str:
     data = {
         "generated_by": "derivations.writer",
@@ -67,6 +86,10 @@ def case_json(module: str, case: dict, proofs: list[Proof]) -> str:
         "summary": counts(proofs),
         "proofs": [p.to_json() for p in proofs],
     }
+    chapter = case.get("chapter")
+    if chapter:
+        data["derivation_steps"] = step_counts(chapter)
+        data["chains"] = chapter["chains"]
     return json.dumps(data, indent=1, ensure_ascii=False) + "\n"
 
 
@@ -82,57 +105,151 @@ def _verdict_cell(p: Proof) -> str:
     return f"**{p.verdict}**" if not p.ok else p.verdict
 
 
-# What else checks each case: the code emitted from it, the tests, the replays.
-CHECKED_BY = {
-    "D0": (
-        "tests `tests/test_derivations_cases.py`, `tests/test_signal.py` (the seed 001 "
-        "example against `cnnref.convolve2d`); replay [the delta recursion and the "
-        "weight-sharing matrix](../notebooks/delta_recursion.py)"
-    ),
-    "D1": (
-        "generated code `cnnref/generated/d1_single_kernel.py` ([API](../api.md#generated-code)), "
-        "tested by `tests/test_generated.py` against these expressions at 50 digits, against "
-        "`cnnref` and against PyTorch; replay [the single-kernel CNN]"
-        "(../notebooks/single_kernel_cnn.py)"
-    ),
-    "D2": (
-        "generated code `cnnref/generated/d2_two_layers.py` ([API](../api.md#generated-code)), "
-        "tested by `tests/test_generated.py`; replay [two convolution layers]"
-        "(../notebooks/two_conv_layers.py)"
-    ),
-    "D3": (
-        "tests `tests/test_pooling.py` (the tie rule against PyTorch) and "
-        "`tests/test_layers.py`; replay [the digits CNN](../notebooks/digits_cnn.py)"
-    ),
-    "D4": (
-        "generated code `cnnref/generated/d4_dense.py` ([API](../api.md#generated-code)), "
-        "tested by `tests/test_generated.py`; replays [the delta recursion]"
-        "(../notebooks/delta_recursion.py) and [the 11-line network]"
-        "(../notebooks/eleven_line_network.py)"
-    ),
-    "D5": (
-        "tests `tests/test_derivations_toolkit.py` (the proven closed forms against "
-        "`cnnref.conv2d_backward` at random numbers) and `tests/test_torch_oracle.py` "
-        "(`cnnref` against PyTorch over a grid of the same parameters)"
-    ),
-}
+def _indent(text: str, prefix: str = "    ") -> str:
+    return "\n".join(prefix + line if line.strip() else "" for line in text.strip().splitlines())
 
 
-def case_page(module: str, case: dict, proofs: list[Proof], doc: str) -> str:
+def figure_marker(slug: str, name: str) -> str:
+    """Where the docs hook draws a figure of the case (``FIGURES[name]``) at build time."""
+    return f"<!-- cnnref:figure {slug}/{name} -->\n"
+
+
+def aligned(rows) -> str:
+    """LaTeX ``aligned`` environment of the given rows."""
+    return "\\begin{aligned}\n" + " \\\\\n".join(rows) + "\n\\end{aligned}"
+
+
+def _math(latex: str) -> str:
+    return f"$$\n{latex}\n$$\n"
+
+
+def _chain_section(chain: dict, slug: str) -> list[str]:
+    out = [f"### {chain['title']}\n"]
+    if chain.get("intro"):
+        out.append(chain["intro"].strip() + "\n")
+    rows = []
+    for n, step in enumerate(chain["steps"], start=1):
+        left = chain["start"] if n == 1 else ""
+        rows.append(f"{left} &= {step['line']} && \\text{{({n})}}")
+    out.append(_math(aligned(rows)))
+    out.append("| | rule | side conditions | checked | record |")
+    out.append("|---|---|---|---|---|")
+    for step in chain["steps"]:
+        conditions = ", ".join(f"${c}$" for c in step["conditions"]) or "—"
+        verdict = "proven" if step["holds"] else "**NOT PROVEN**"
+        key = f"{chain['key']}/{step['step']}"
+        out.append(
+            f"| ({step['step']}) | {step['rule']} | {conditions} | {verdict} "
+            f"| [`{key}`](records/{slug}.json) |"
+        )
+    out.append("")
+    for step, note in zip(chain["steps"], chain.get("notes", ()), strict=False):
+        if note:
+            out.append(f"**({step['step']})** {note.strip()}\n")
+    return out
+
+
+def _chapter_sections(chapter: dict, slug: str) -> list[str]:
+    out = []
+    if chapter["intro"]:
+        out.append(chapter["intro"].strip() + "\n")
+    for note in chapter.get("notes", ()):
+        out.append(f"!!! note\n{_indent(note)}\n")
+    if chapter["figure"]:
+        out.append(figure_marker(slug, chapter["figure"]))
+    out.append("## The forward pass\n")
+    out.append(_math(aligned(chapter["forward"])))
+    if chapter["forward_text"]:
+        out.append(chapter["forward_text"].strip() + "\n")
+    if chapter["chains"]:
+        out.append("## The derivation\n")
+        out.append(
+            "Each $=$ below is one step, named on the right and numbered; SymPy checks every "
+            "step on its own, exactly (`expand(previous line - this line) == 0` for every "
+            "entry the line stands for, at this chapter's sizes). The table under each chain "
+            "gives the verdict of each step and its key in the JSON record.\n"
+        )
+        for chain in chapter["chains"]:
+            out += _chain_section(chain, slug)
+    if chapter["results"]:
+        out.append("## The result at these sizes\n")
+        for result in chapter["results"]:
+            out.append(f"### {result['title']}\n")
+            if result["text"]:
+                out.append(result["text"].strip() + "\n")
+            out.append(_math(result["equation"]))
+            if result["holds"] is not None:
+                verdict = "proven" if result["holds"] else "**NOT PROVEN**"
+                out.append(f"Checked: the matrices above are equal entry by entry — {verdict}.\n")
+            if result["figure"]:
+                out.append(figure_marker(slug, result["figure"]))
+    return out
+
+
+def _certificate(p: Proof, slug: str) -> list[str]:
+    kind = "Negative control" if p.control else "Statement"
+    out = [f'<a id="{_anchor(p)}"></a>\n']
+    body = [f"{kind} `{p.key}` — convention: {p.convention}."]
+    if p.activations:
+        body.append(f"Activations: {p.activations}.")
+    body.append(f"Method: {p.method}. Verdict: **{p.verdict}**.\n")
+    body.append(_math(p.statement))
+    if p.details:
+        for key, value in p.details.items():
+            if isinstance(value, list):
+                value = ", ".join(value) if value else "none"
+            body.append(f"- {key.replace('_', ' ')}: {value}")
+        body.append("")
+    if p.entries:
+        left, right = ("brute force", "closed form")
+        if p.control or p.case == "D0":
+            left, right = "left side", "right side"
+        if p.control and not p.holds:
+            body.append("The entry that refutes it:\n")
+        shown = p.entries if p.page_entries is None else p.entries[: p.page_entries]
+        for e in shown:
+            label = f"${e.label}$" if e.label else "entry"
+            body.append(f"- {label} — {left}: ${e.lhs}$; {right}: ${e.rhs}$")
+        if len(shown) < len(p.entries):
+            body.append(
+                f"- … {len(p.entries) - len(shown)} more entries, all proven, in "
+                f"[the record](records/{slug}.json)"
+            )
+        body.append("")
+    title = f"Certificate: {p.title}".replace('"', "'")
+    out.append(f'??? note "{title}"\n')
+    out.append(_indent("\n".join(body)) + "\n")
+    return out
+
+
+def case_page(module: str, case: dict, proofs: list[Proof]) -> str:
     c = counts(proofs)
     slug = case["slug"]
+    chapter = case.get("chapter")
     out = [header(module)]
     out.append(f"# {case['case']} — {case['title']}\n")
     out.append(f"Source: {case['sources']}.\n")
     for note in case.get("notes", ()):
-        out.append(f"!!! note\n    {note}\n")
-    out.append(
+        out.append(f"!!! note\n{_indent(note)}\n")
+    if chapter:
+        out += _chapter_sections(chapter, slug)
+    out.append("## Statements and certificates\n")
+    steps = step_counts(chapter)
+    line = (
         f"{c['proven']} of {c['statements']} statements proven; "
-        f"{c['rejected']} of {c['controls']} negative controls rejected.\n"
+        f"{c['rejected']} of {c['controls']} negative controls rejected"
     )
-    if case["case"] in CHECKED_BY:
-        out.append(f"Also checked by: {CHECKED_BY[case['case']]}.\n")
-    out.append("```text\n" + doc.strip() + "\n```\n")
+    if steps["steps"]:
+        line += f"; {steps['proven']} of {steps['steps']} derivation steps checked"
+    out.append(line + ".\n")
+    out.append(
+        "Each statement is also proven the long way: SymPy differentiates the whole loss "
+        "(brute force) and compares the result with the closed form entry by entry. The "
+        "certificates below list both sides of every entry; they are collapsed because "
+        "they are long.\n"
+    )
+    if case.get("checked_by"):
+        out.append(f"Also checked by: {case['checked_by']}.\n")
     out.append("| statement | convention | activations | verdict |")
     out.append("|---|---|---|---|")
     for p in proofs:
@@ -142,38 +259,17 @@ def case_page(module: str, case: dict, proofs: list[Proof], doc: str) -> str:
         )
     out.append("")
     for p in proofs:
-        out.append(f'<a id="{_anchor(p)}"></a>\n')
-        kind = "Negative control" if p.control else "Statement"
-        out.append(f"## {p.title}\n")
-        out.append(f"{kind} `{p.key}` — convention: {p.convention}.")
-        if p.activations:
-            out.append(f"Activations: {p.activations}.")
-        out.append(f"Method: {p.method}. Verdict: **{p.verdict}**.\n")
-        out.append(f"$$\n{p.statement}\n$$\n")
-        if p.details:
-            for key, value in p.details.items():
-                if isinstance(value, list):
-                    shown = ", ".join(value) if value else "none"
-                    out.append(f"- {key.replace('_', ' ')}: {shown}")
-                else:
-                    out.append(f"- {key.replace('_', ' ')}: {value}")
-            out.append("")
-        if p.entries:
-            left, right = ("brute force", "closed form")
-            if p.control or p.case == "D0":
-                left, right = "left side", "right side"
-            if p.control and not p.holds:
-                out.append("The entry that refutes it:\n")
-            shown = p.entries if p.page_entries is None else p.entries[: p.page_entries]
-            for e in shown:
-                label = f"${e.label}$" if e.label else "entry"
-                out.append(f"- {label} — {left}: ${e.lhs}$; {right}: ${e.rhs}$")
-            if len(shown) < len(p.entries):
-                out.append(
-                    f"- … {len(p.entries) - len(shown)} more entries, all proven, in "
-                    f"`records/{slug}.json`"
-                )
-            out.append("")
+        out += _certificate(p, slug)
+    if chapter and chapter["exercises"]:
+        out.append("## Exercises\n")
+        out.append(
+            "Each solution is checked by the tests (`tests/test_chapters.py`) with the "
+            "symbolic toolkit or with `cnnref`.\n"
+        )
+        for n, ex in enumerate(chapter["exercises"], start=1):
+            out.append(f"**Exercise {n}.** {ex['question'].strip()}\n")
+            out.append('??? success "Solution"\n')
+            out.append(_indent(ex["solution"]) + "\n")
     return "\n".join(out).rstrip() + "\n"
 
 
@@ -217,7 +313,7 @@ def render(cases: list[tuple[dict, list[Proof]]], extra: dict[str, str]) -> dict
     files: dict[str, str] = {"index.md": index_page(cases)}
     for case, proofs in cases:
         module = case["module"]
-        files[f"{case['slug']}.md"] = case_page(module, case, proofs, case["doc"])
+        files[f"{case['slug']}.md"] = case_page(module, case, proofs)
         files[f"records/{case['slug']}.json"] = case_json(module, case, proofs)
     files.update(extra)
     return files

@@ -72,6 +72,19 @@ LAYERS = {
     "test_replays": "source articles replayed (published numbers, gradcheck)",
     "test_generated": "generated code vs symbolic (50 digits), reference, PyTorch",
 }
+
+
+def _case_layers() -> dict[str, str]:
+    """Each derivation case's own test module (``tests/test_<case module>.py``)."""
+    from derivations import registry
+
+    return {
+        f"test_{case.name}": "derivation chapters: steps, planted wrong steps, exercises"
+        for case in registry.cases()
+    }
+
+
+LAYERS.update(_case_layers())
 REPORT = Path(__file__).resolve().parents[1] / "build" / "test-report.json"
 _outcomes: dict[str, str] = {}
 

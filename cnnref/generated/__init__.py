@@ -3,9 +3,9 @@
 """numpy code emitted from the SymPy derivations (one module per network).
 
 - ``d1_single_kernel.loss_and_gradients``:
-  Seed 000's network: one 2x2 kernel, tanh, a dense layer, a logistic sigmoid.
+  D1's network: one 2x2 kernel, tanh, a dense layer, a logistic sigmoid.
 - ``d2_two_layers.loss_and_gradients``:
-  Seed 002's network: two 2x2 kernels (tanh, arctan), a dense layer, sigmoid.
+  D2's network: two 2x2 kernels (tanh, arctan), a dense layer, sigmoid.
 - ``d4_dense.loss_and_gradients``:
   The dense 3-4-1 network with the logistic sigmoid at both layers.
 """

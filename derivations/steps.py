@@ -1,0 +1,213 @@
+"""The derivation chains of one valid cross-correlation layer ``Z = X ⋆ K``, as data.
+
+Every network case has such a layer somewhere; these functions write its two
+derivations as :class:`~derivations.chain.Chain` objects in the reader's
+names (``δ_ij`` for ``∂L/∂z_ij``), with the value of every line built
+independently at the case's sizes, so that each "=" is checked on its own:
+
+* :func:`kernel_gradient` — ``∂L/∂k_ab = Σ δ_ij x_{i+a, j+b} = (X ⋆ δ)_ab``;
+* :func:`input_gradient` — ``∂L/∂x_rc = Σ δ_ij k_{r-i, c-j}`` (the scatter of
+  δ), the substitution ``a = r - i`` that turns it into a sliding window, and
+  ``a' = k_h - 1 - a``, where the kernel rotates: ``pad(δ) ⋆ rot180(K)``.
+
+Indices in these sums start at 0, as on the notation page; the symbols
+themselves are named from 1 (``x_11`` is the top-left entry).
+
+``start`` is the brute-force gradient (``sympy.diff`` of the whole loss) and
+``bind`` maps each ``δ_ij`` to ``∂L/∂z_ij`` as SymPy differentiates it: the
+first step (the chain rule) is checked with ``δ`` replaced by it; every later
+step holds with ``δ`` left free, that is for every upstream gradient.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import symbolic as S
+from .chain import Chain, Step
+
+
+def _sum(terms) -> object:
+    return S.total(list(terms))
+
+
+def _at(a: np.ndarray, i: int, j: int):
+    """``a[i, j]``, or 0 outside the array (what padding means)."""
+    h, w = a.shape
+    return a[i, j] if 0 <= i < h and 0 <= j < w else 0
+
+
+def _array(shape, entry) -> np.ndarray:
+    out = np.empty(shape, dtype=object)
+    for index in np.ndindex(shape):
+        out[index] = entry(*index)
+    return out
+
+
+def _chain_rule(Z, wrt, delta) -> np.ndarray:
+    """``Σ_ij δ_ij ∂z_ij/∂v`` for every entry ``v`` of ``wrt``."""
+    return _array(
+        wrt.shape,
+        lambda *v: _sum(delta[ij] * Z[ij].diff(wrt[v]) for ij in np.ndindex(Z.shape)),
+    )
+
+
+def kernel_gradient(
+    key: str, X, K, delta, start, bind, *, x: str = "x", k: str = "k", title: str = ""
+) -> Chain:
+    """``∂L/∂K = X ⋆ δ`` for ``Z = X ⋆ K`` (valid), step by step."""
+    oh, ow = delta.shape
+    kh, kw = K.shape
+    Z = S.correlate2d(X, K, "valid")
+    written = _array(
+        delta.shape,
+        lambda i, j: _sum(X[i + p, j + q] * K[p, q] for p in range(kh) for q in range(kw)),
+    )
+    steps = (
+        Step(
+            "chain rule through every $z_{ij}$",
+            rf"\sum_{{i,j}} \delta_{{ij}}\,\frac{{\partial z_{{ij}}}}{{\partial {k}_{{ab}}}}",
+            value=_chain_rule(Z, K, delta),
+            bind=bind,
+            conditions=(r"\delta_{ij} = \partial L / \partial z_{ij}",),
+            note=(
+                f"$L$ depends on ${k}_{{ab}}$ only through the {oh * ow} outputs $z_{{ij}}$; "
+                "this step is checked with $\\delta_{ij}$ replaced by SymPy's own "
+                "$\\partial L/\\partial z_{ij}$, the later ones with $\\delta$ left free."
+            ),
+        ),
+        Step(
+            "write out the forward pass",
+            rf"\sum_{{i,j}} \delta_{{ij}}\,\frac{{\partial}}{{\partial {k}_{{ab}}}}"
+            rf"\sum_{{p,q}} {x}_{{i+p,\,j+q}}\,{k}_{{pq}}",
+            value=_chain_rule(written, K, delta),
+        ),
+        Step(
+            "only the term $p = a,\\ q = b$ survives",
+            rf"\sum_{{i,j}} \delta_{{ij}}\,{x}_{{i+a,\,j+b}}",
+            value=_array(
+                K.shape,
+                lambda a, b: _sum(
+                    delta[i, j] * X[i + a, j + b] for i in range(oh) for j in range(ow)
+                ),
+            ),
+            conditions=(rf"\partial {k}_{{pq}} / \partial {k}_{{ab}} = [p = a]\,[q = b]",),
+        ),
+        Step(
+            "recognise a correlation of the input with δ",
+            r"(X \star \delta)_{ab}",
+            value=S.correlate2d(X, delta, "valid"),
+            note="The kernel gradient slides $\\delta$ over the input, as the layer slides $K$.",
+        ),
+    )
+    return Chain(
+        key=key,
+        title=title or "The kernel gradient",
+        start=rf"\frac{{\partial L}}{{\partial {k}_{{ab}}}}",
+        start_value=start,
+        steps=steps,
+    )
+
+
+def input_gradient(
+    key: str, X, K, delta, start, bind, *, x: str = "x", k: str = "k", title: str = ""
+) -> Chain:
+    """``∂L/∂X = pad(δ) ⋆ rot180(K)`` for ``Z = X ⋆ K`` (valid), step by step."""
+    oh, ow = delta.shape
+    kh, kw = K.shape
+    Z = S.correlate2d(X, K, "valid")
+    ph, pw = kh - 1, kw - 1
+    padded = S.pad2d(delta, (ph, pw))
+
+    def scatter(r, c):
+        return _sum(
+            delta[i, j] * K[r - i, c - j]
+            for i in range(oh)
+            for j in range(ow)
+            if 0 <= r - i < kh and 0 <= c - j < kw
+        )
+
+    def window(r, c):
+        return _sum(K[a, b] * _at(delta, r - a, c - b) for a in range(kh) for b in range(kw))
+
+    def padded_window(r, c):
+        return _sum(K[a, b] * padded[r + ph - a, c + pw - b] for a in range(kh) for b in range(kw))
+
+    def rotated(r, c):
+        return _sum(padded[r + a, c + b] * K[ph - a, pw - b] for a in range(kh) for b in range(kw))
+
+    shape = X.shape
+    steps = (
+        Step(
+            "chain rule through every $z_{ij}$",
+            rf"\sum_{{i,j}} \delta_{{ij}}\,\frac{{\partial z_{{ij}}}}{{\partial {x}_{{rc}}}}",
+            value=_chain_rule(Z, X, delta),
+            bind=bind,
+            conditions=(r"\delta_{ij} = \partial L / \partial z_{ij}",),
+        ),
+        Step(
+            "only the tap $p = r - i,\\ q = c - j$ survives: δ is scattered",
+            rf"\sum_{{i,j}} \delta_{{ij}}\,{k}_{{r-i,\,c-j}}",
+            value=_array(shape, scatter),
+            conditions=(rf"0 \le r - i \le {ph}", rf"0 \le c - j \le {pw}"),
+            note=(
+                "Each output $z_{ij}$ touched the inputs under its window, so each "
+                "$\\delta_{ij}$ is sent back to those inputs, weighted by the kernel tap "
+                "that touched them: a scatter, written from the point of view of $\\delta$."
+            ),
+        ),
+        Step(
+            "substitute $a = r - i,\\ b = c - j$: a sliding window",
+            rf"\sum_{{a,b}} {k}_{{ab}}\,\delta_{{r-a,\,c-b}}",
+            value=_array(shape, window),
+            conditions=(
+                r"\delta_{ij} = 0 \text{ outside its } "
+                rf"{oh}\times{ow} \text{{ range}}",
+            ),
+            note=(
+                "The same sum, written from the point of view of the input $x_{rc}$: it now "
+                "runs over the kernel's taps $a, b$, and $\\delta$ is read at $r - a$, which "
+                "walks backwards as $a$ grows. Entries of $\\delta$ outside its range are zero."
+            ),
+        ),
+        Step(
+            f"pad δ by {ph} (the kernel size − 1)",
+            rf"\sum_{{a,b}} {k}_{{ab}}\,\tilde\delta_{{r+{ph}-a,\;c+{pw}-b}}",
+            value=_array(shape, padded_window),
+            conditions=(rf"\tilde\delta = \operatorname{{pad}}_{{{ph}}}(\delta)",),
+        ),
+        Step(
+            f"substitute $a' = {ph} - a,\\ b' = {pw} - b$: the kernel rotates",
+            rf"\sum_{{a',b'}} \tilde\delta_{{r+a',\,c+b'}}\,{k}_{{{ph}-a',\,{pw}-b'}}",
+            value=_array(shape, rotated),
+            note=(
+                "Now $\\tilde\\delta$ is read forwards, as an input is under a sliding window, "
+                f"and the kernel is read backwards, $k_{{{ph}-a',\\,{pw}-b'}}$: "
+                "this is $\\operatorname{rot180}(K)$."
+            ),
+        ),
+        Step(
+            "recognise a correlation with rot180(K)",
+            r"\bigl(\operatorname{pad}_{"
+            + str(ph)
+            + r"}(\delta) \star \operatorname{rot180}(K)\bigr)_{rc}",
+            value=S.correlate2d(padded, S.rot180(K), "valid"),
+        ),
+    )
+    return Chain(
+        key=key,
+        title=title or "The input gradient: where the kernel rotates",
+        start=rf"\frac{{\partial L}}{{\partial {x}_{{rc}}}}",
+        start_value=start,
+        steps=steps,
+    )
+
+
+def delta_binding(delta, dL_dZ) -> dict:
+    """``{δ_ij: ∂L/∂z_ij}``: what the chain rule step reads ``δ`` as."""
+    return {
+        d: v
+        for d, v in zip(
+            np.array(delta).reshape(-1), np.array(dL_dZ, dtype=object).reshape(-1), strict=True
+        )
+    }

@@ -1,0 +1,96 @@
+"""Every chapter of every registered case: its steps hold, a planted wrong line is rejected,
+its exercises' solutions are right, its page has no reST text block.
+
+Cases come from :mod:`derivations.registry`; a new case is covered here
+without touching this file.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import sympy as sp
+
+from derivations import registry
+from derivations.chain import Chain, check_chain
+from derivations.cli import DEFAULT_OUT
+
+CHAPTERED = [case for case in registry.cases() if case.has("chapter")]
+
+
+@pytest.fixture(scope="module", params=CHAPTERED, ids=lambda case: case.name)
+def chapter(request):
+    return request.param, request.param.module.chapter()
+
+
+def _wrong(value):
+    """A plausible slip: the entries in reverse order (a rot180 on a matrix), or doubled."""
+    arr = np.array(value, dtype=object)
+    flipped = arr.reshape(-1)[::-1].reshape(arr.shape)
+    if any(
+        sp.expand(a - b) != 0 for a, b in zip(arr.reshape(-1), flipped.reshape(-1), strict=True)
+    ):
+        return flipped
+    return arr * 2
+
+
+def _plantable(chain: Chain) -> int:
+    """The number of an intermediate step checked by value (the middle one if possible)."""
+    candidates = [
+        n
+        for n, s in enumerate(chain.steps, 1)
+        if s.value is not None and s.check is None and s.verdict is None
+    ]
+    assert candidates, f"{chain.key}: no step is checked by value"
+    return candidates[len(candidates) // 2]
+
+
+def test_every_chapter_has_chains_results_and_exercises(chapter):
+    case, ch = chapter
+    assert ch.chains, case.name
+    assert ch.forward, case.name
+    assert 2 <= len(ch.exercises) <= 3, case.name
+    assert ch.figure in case.module.FIGURES
+
+
+def test_every_step_holds(chapter):
+    _, ch = chapter
+    for chain in ch.chains:
+        record = check_chain(chain)
+        assert [s.number for s in record.steps if not s.holds] == [], chain.key
+        assert len(record.steps) >= 2, chain.key
+
+
+def test_a_planted_wrong_line_is_rejected(chapter):
+    _, ch = chapter
+    for chain in ch.chains:
+        n = _plantable(chain)
+        planted = chain.planted(n, _wrong(chain.steps[n - 1].value))
+        record = check_chain(planted)
+        assert not record.steps[n - 1].holds, f"{chain.key}/{n} accepted a wrong line"
+        assert not record.holds
+
+
+def test_result_checks_hold(chapter):
+    _, ch = chapter
+    for result in ch.results:
+        if result.check is not None:
+            assert result.check(), result.title
+
+
+def test_exercise_solutions_are_right(chapter):
+    case, ch = chapter
+    for n, exercise in enumerate(ch.exercises, start=1):
+        assert exercise.check(), f"{case.name} exercise {n}"
+
+
+@pytest.mark.parametrize("case", list(registry.cases()), ids=lambda case: case.name)
+def test_pages_have_no_rest_text_block_and_collapse_the_certificates(case):
+    page = (DEFAULT_OUT / f"{case.slug}.md").read_text(encoding="utf-8")
+    assert "```text" not in page
+    assert "``" not in page.replace("```", "")  # no reST literals
+    assert '??? note "Certificate' in page
+    if case.has("chapter"):
+        for heading in ("## The forward pass", "## The derivation", "## Exercises"):
+            assert heading in page, (case.name, heading)
+        assert '??? success "Solution"' in page
