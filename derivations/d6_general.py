@@ -25,15 +25,16 @@ import numpy as np
 import sympy as sp
 
 from . import general as L
+from .figures import Pipeline, Stage
 from .proof import CONVOLUTION, CORRELATION, NEITHER, Proof
 from .sums import (
     Log,
     Sum,
+    Term,
     canonical,
     differentiate,
     equal,
     evaluate,
-    latex,
     normal_delta,
     product,
     reindex,
@@ -43,7 +44,36 @@ from .sums import (
 
 CASE = "D6"
 TITLE = "The general theorem: every size, stride, padding, dilation, channel and group"
-SOURCES = "the framework definition of conv2d and pooling; every other case is an instance"
+SOURCES = (
+    "the framework definition of `conv2d`, `conv_transpose2d` and pooling (PyTorch's "
+    "semantics); every other case is an instance of it"
+)
+CHECKED_BY = (
+    "tests `tests/test_d6_general.py`: the engine's known-false identities rejected, a wrong "
+    "line planted in every step rejected, the closed forms evaluated at concrete sizes against "
+    "`cnnref` and at every configuration of D5 against D5's proven closed forms"
+)
+COST = 4.0
+FIGURES = {
+    "layer": Pipeline(
+        "The layer of the general theorem: every size a symbol",
+        stages=(
+            Stage("x", (), "N × G·C_g × H × W"),
+            Stage("y", (), "N × G·O_g × H_o × W_o"),
+            Stage("L", (), "any loss"),
+        ),
+        operations=("conv2d(·, w, b)", "δ = ∂L/∂y"),
+    ),
+}
+
+
+def chapter():
+    """The textbook section (:mod:`derivations.general_chapter`)."""
+    from .general_chapter import build
+
+    return build()
+
+
 METHOD = (
     "sums with symbolic limits in canonical form (deltas eliminated only where the "
     "coefficient is ±1, ranges kept as indicators until discharged by interval reasoning); "
@@ -61,6 +91,20 @@ class Line:
     expr: Sum
     reading: str = ""  # LaTeX of the line in the operators' names (for definitions)
     rename: tuple = ()  # a change of index applied to the previous line before comparing
+
+    def planted(self) -> Line:
+        """The same line with one index off by one (a delta shifted, or an entry's last index):
+        the slip a derivation by hand makes; the tests plant it and the check must reject it."""
+        first, *rest = self.expr.terms
+        if first.deltas:
+            moved = (first.deltas[0] + 1, *first.deltas[1:])
+            planted = Term(first.bound, first.coeff, moved, first.indicators)
+        else:
+            entry = next(f for f in sp.Mul.make_args(first.coeff) if isinstance(f, sp.Indexed))
+            shifted = entry.base[(*entry.indices[:-1], entry.indices[-1] + 1)]
+            coeff = first.coeff.xreplace({entry: shifted})
+            planted = Term(first.bound, coeff, (), first.indicators)
+        return Line(self.rule, Sum([planted, *rest]), self.reading, self.rename)
 
 
 @dataclass
@@ -97,6 +141,20 @@ def check_step(previous: Line, line: Line, free: dict, log: Log) -> bool:
         before = reindex(canonical(before, free, L.GROUP_SIZES, log), var, new, image)
     after = canonical(line.expr, free, L.GROUP_SIZES, log)
     return equal(canonical(before, free, L.GROUP_SIZES, log), after)
+
+
+def step_conditions(previous: Line, line: Line, free: dict) -> list[str]:
+    """The conditions a step uses itself (LaTeX): the rewrites that bring the previous line to
+    its canonical form and are no longer needed for this one, and the change of index."""
+    before, after = Log(), Log()
+    canonical(previous.expr, free, L.GROUP_SIZES, before)
+    canonical(line.expr, free, L.GROUP_SIZES, after)
+    notes = [
+        rf"{sp.latex(var)} = {sp.latex(image)}\text{{ maps }} \{{0, \dots, "
+        rf"{sp.latex(image + new)}\}}\text{{ onto itself}}"
+        for var, new, image in line.rename
+    ]
+    return notes + [c for c in before.conditions if c not in after.conditions]
 
 
 def check_chain(statement: Statement) -> tuple[list[bool], list[str]]:
@@ -266,7 +324,17 @@ def statements() -> list[Statement]:
             L.B_FREE,
             [
                 Line("", differentiate(L.conv_loss(), L.B_ENTRY)),
-                Line("chain rule; deltas summed out (group split g = g₀, o′ = o₀)", L.bias_sum()),
+                Line(
+                    "chain rule: only the bias term depends on b",
+                    sum_of(
+                        term(
+                            [(L.n, L.N), (L.g, L.G), (L.o, L.Og), (L.i, L.Ho), (L.j, L.Wo)],
+                            L.delta[L.n, L.g * L.Og + L.o, L.i, L.j],
+                            [(L.g * L.Og + L.o, L.g0 * L.Og + L.o0)],
+                        )
+                    ),
+                ),
+                Line("deltas summed out: the group split g = g₀, o′ = o₀", L.bias_sum()),
             ],
         ),
         Statement(
@@ -388,6 +456,8 @@ def _avg_pool() -> Statement:
 
 
 def _max_pool() -> Statement:
+    rows = L.sh * L.i + L.dh * L.alpha[L.n, L.c, L.i, L.j] - L.pt
+    cols = L.sw * L.j + L.dw * L.beta[L.n, L.c, L.i, L.j] - L.pl
     return Statement(
         "D6.pool.max",
         "Max pooling: each δ entry goes to its window's argmax (max_unpool2d)",
@@ -399,8 +469,19 @@ def _max_pool() -> Statement:
         [
             Line("", differentiate(L.max_pool_loss(), L.POOL_ENTRY)),
             Line(
-                "chain rule; deltas summed out (n = n₀, c = c₀); the argmax row and column "
-                "are the entry's (padding discharged); recognise max_unpool2d",
+                "chain rule: each window's output is one entry of x, the one at its argmax",
+                sum_of(
+                    term(
+                        [(L.n, L.N), (L.c, L.Cg), (L.i, L.Ho), (L.j, L.Wo)],
+                        L.delta[L.n, L.c, L.i, L.j],
+                        [(L.n, L.n0), (L.c, L.c0), (rows, L.r0), (cols, L.q0)],
+                        [(rows, L.H), (cols, L.W)],
+                    )
+                ),
+            ),
+            Line(
+                "deltas summed out (n = n₀, c = c₀; the argmax is inside the input); "
+                "recognise max_unpool2d: δ placed at the argmax of its window",
                 L.max_unpool(),
             ),
         ],
@@ -683,28 +764,25 @@ def counterexample(statement: Statement) -> dict:
 # the records ---------------------------------------------------------------------------------
 
 
-def _proof(key, title, convention, claim, holds, control=False, **details) -> Proof:
+def _proof(
+    key, title, convention, claim, holds, *, holds_for, side_conditions, control=False, **details
+) -> Proof:
+    details = {k: v for k, v in details.items() if v}
     return Proof(
         case=CASE, key=key, title=title, statement=claim, convention=convention, method=METHOD,
-        control=control, holds=holds, details=details,
+        control=control, holds=holds, details=details, holds_for=holds_for,
+        side_conditions=side_conditions,
     )  # fmt: skip
 
 
 def _chain_proof(s: Statement) -> Proof:
     start = time.perf_counter()
     verdicts, conditions = check_chain(s)
-    steps = [
-        {
-            "rule": line.rule,
-            "latex": line.reading or latex(line.expr, s.free),
-            "verdict": "checked" if ok else "NOT CHECKED",
-        }
-        for line, ok in zip(s.lines[1:], verdicts, strict=True)
-    ]
     p = _proof(
         s.key, s.title, s.convention, s.claim, all(verdicts),
         holds_for=_symbols_of(s), side_conditions=conditions, assumptions=s.assumptions,
-        first_line=s.lines[0].reading or latex(s.lines[0].expr, s.free), steps=steps,
+        steps=f"{sum(verdicts)} of {len(verdicts)} steps of the chain checked "
+        "(the derivation above)",
     )  # fmt: skip
     p.seconds = time.perf_counter() - start
     return p
@@ -733,8 +811,9 @@ def _size_proof(key, title, claim, certificates, assumptions) -> Proof:
             f"{v} >= 0: {why}" for c in certificates for v, why in c.hypotheses.items()
         ],
         assumptions=assumptions,
-        certificates=[{"claim": c.claim, "verdict": "checked" if c.holds() else "NOT CHECKED"}
-                      for c in certificates],
+        certificates=[
+            f"${c.claim}$: {'checked' if c.holds() else 'NOT CHECKED'}" for c in certificates
+        ],
     )  # fmt: skip
 
 

@@ -198,6 +198,9 @@ class Proof:
     details: dict = field(default_factory=dict)
     # How many entries the Markdown page shows (None: all); the JSON record has all.
     page_entries: int | None = None
+    # Statements about symbolic sizes: the symbols they hold for, the conditions they used.
+    holds_for: list[str] | None = None
+    side_conditions: list[str] | None = None
 
     @property
     def ok(self) -> bool:
@@ -220,10 +223,14 @@ class Proof:
             "convention": self.convention,
             "method": self.method,
             "activations": self.activations,
-            "negative_control": self.control,
+            "control": self.control,
             "holds": self.holds,
             "verdict": self.verdict,
         }
+        if self.holds_for is not None:
+            data["holds_for"] = self.holds_for
+        if self.side_conditions is not None:
+            data["side_conditions"] = self.side_conditions
         if self.details:
             data["details"] = self.details
         if self.entries:

@@ -223,9 +223,13 @@ def normal_indicator(u: sp.Expr, upper: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
     return u, upper
 
 
+def _tex(e) -> str:
+    return sp.latex(sp.sympify(e))
+
+
 @dataclass
 class Log:
-    """The rewrites :func:`canonical` made and the conditions it discharged (plain text)."""
+    """The rewrites :func:`canonical` made and the conditions it discharged (LaTeX)."""
 
     conditions: list[str] = field(default_factory=list)
 
@@ -275,7 +279,8 @@ def _simplify_term(t: Term, free: Mapping, groups, log: Log) -> Term | None:
             else:
                 a, b, c = split
                 log.note(
-                    f"group split: [{a}*{c} + ({b}) = 0] = [{a} = 0][{b} = 0] since |{b}| < {c}"
+                    rf"\text{{group split: }}[{_tex(a)} = 0]\,[{_tex(b)} = 0]"
+                    rf"\text{{ since }} \lvert {_tex(b)} \rvert < {_tex(c)}"
                 )
                 deltas += [a, b]
                 changed = True
@@ -319,7 +324,8 @@ def _simplify_term(t: Term, free: Mapping, groups, log: Log) -> Term | None:
                 tuple((sp.expand(u), b) for u, b in t.indicators),
             )
             log.note(
-                f"delta summed out: {target} = {solution}, kept as [0 <= {solution} < {upper}]"
+                rf"\text{{summed out: }} {_tex(target)} = {_tex(solution)}"
+                rf"\text{{, range kept: }} 0 \le {_tex(solution)} < {_tex(upper)}"
             )
             changed = True
             break
@@ -329,10 +335,17 @@ def _simplify_term(t: Term, free: Mapping, groups, log: Log) -> Term | None:
         kept = []
         for u, upper in t.indicators:
             candidates = [u] + [sp.expand(u + sign * d) for d in t.deltas for sign in (1, -1)]
-            if any(
-                nonnegative(c, ranges) and nonnegative(upper - 1 - c, ranges) for c in candidates
-            ):
-                log.note(f"range discharged: 0 <= {u} < {upper}")
+            inside = next(
+                (
+                    c
+                    for c in candidates
+                    if nonnegative(c, ranges) and nonnegative(upper - 1 - c, ranges)
+                ),
+                None,
+            )
+            if inside is not None:
+                why = "" if inside == u else rf"\text{{ (it equals }} {_tex(inside)}\text{{)}}"
+                log.note(rf"\text{{range discharged: }} 0 \le {_tex(u)} < {_tex(upper)}{why}")
                 changed = True
                 continue
             if _impossible(u, upper, ranges):

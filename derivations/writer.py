@@ -19,6 +19,7 @@ import os
 import tempfile
 from pathlib import Path
 
+from .chain import METHOD_STEP, METHOD_STEP_BOUND
 from .proof import Proof
 
 COMMAND = "python -m derivations"
@@ -163,12 +164,20 @@ def _chapter_sections(chapter: dict, slug: str) -> list[str]:
         out.append(chapter["forward_text"].strip() + "\n")
     if chapter["chains"]:
         out.append("## The derivation\n")
-        out.append(
-            "Each $=$ below is one step, named on the right and numbered; SymPy checks every "
-            "step on its own, exactly (`expand(previous line - this line) == 0` for every "
-            "entry the line stands for, at this chapter's sizes). The table under each chain "
-            "gives the verdict of each step and its key in the JSON record.\n"
-        )
+        methods = {s["method"] for c in chapter["chains"] for s in c["steps"]}
+        if methods <= {METHOD_STEP, METHOD_STEP_BOUND}:
+            out.append(
+                "Each $=$ below is one step, named on the right and numbered; SymPy checks "
+                "every step on its own, exactly (`expand(previous line - this line) == 0` for "
+                "every entry the line stands for, at this chapter's sizes). The table under "
+                "each chain gives the verdict of each step and its key in the JSON record.\n"
+            )
+        else:
+            out.append(
+                "Each $=$ below is one step, named and numbered; every step is checked on its "
+                f"own ({'; '.join(sorted(methods))}). The table under each chain gives the "
+                "verdict of each step, the conditions it used and its key in the JSON record.\n"
+            )
         for chain in chapter["chains"]:
             out += _chain_section(chain, slug)
     if chapter["results"]:
@@ -194,10 +203,18 @@ def _certificate(p: Proof, slug: str) -> list[str]:
         body.append(f"Activations: {p.activations}.")
     body.append(f"Method: {p.method}. Verdict: **{p.verdict}**.\n")
     body.append(_math(p.statement))
+    if p.holds_for:
+        body.append(f"Proven for every value of ${', '.join(p.holds_for)}$.\n")
+    if p.side_conditions:
+        body.append("Conditions the steps used, each discharged:\n")
+        body += [f"- ${c}$" for c in p.side_conditions]
+        body.append("")
     if p.details:
         for key, value in p.details.items():
-            if isinstance(value, list):
-                value = ", ".join(value) if value else "none"
+            if isinstance(value, dict):
+                value = "; ".join(f"{k} = {v}" for k, v in value.items())
+            elif isinstance(value, list):
+                value = "; ".join(map(str, value)) if value else "none"
             body.append(f"- {key.replace('_', ' ')}: {value}")
         body.append("")
     if p.entries:

@@ -24,7 +24,10 @@ def chapter(request):
 
 
 def _wrong(value):
-    """A plausible slip: the entries in reverse order (a rot180 on a matrix), or doubled."""
+    """A plausible slip: the entries in reverse order (a rot180 on a matrix), or doubled;
+    a line of a case's own engine plants its own slip (``value.planted()``)."""
+    if hasattr(value, "planted"):
+        return value.planted()
     arr = np.array(value, dtype=object)
     flipped = arr.reshape(-1)[::-1].reshape(arr.shape)
     if any(
@@ -39,7 +42,9 @@ def _plantable(chain: Chain) -> int:
     candidates = [
         n
         for n, s in enumerate(chain.steps, 1)
-        if s.value is not None and s.check is None and s.verdict is None
+        if s.value is not None
+        and s.verdict is None
+        and (s.check is None or hasattr(s.value, "planted"))
     ]
     assert candidates, f"{chain.key}: no step is checked by value"
     return candidates[len(candidates) // 2]

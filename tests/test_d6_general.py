@@ -66,10 +66,10 @@ def test_convolution_statements_hold_for_symbolic_sizes_and_record_their_conditi
     proofs = _proofs()
     every = {"N", "G", "C_g", "O_g", "H", "W", "H_o", "W_o", "k_h", "k_w", "s_h", "s_w", "d_h"}
     for key in ("D6.corr.dx", "D6.corr.dw", "D6.conv.dx", "D6.conv.dw"):
-        assert every - {"N"} <= set(proofs[key].details["holds_for"]), key
-        conditions = " ".join(proofs[key].details["side_conditions"])
-        assert "group split" in conditions and "delta summed out" in conditions
-    assert {"p_t", "p_b", "op_h"} <= set(proofs["D6.adjoint.conv-transpose"].details["holds_for"])
+        assert every - {"N"} <= set(proofs[key].holds_for), key
+        conditions = " ".join(proofs[key].side_conditions)
+        assert "group split" in conditions and "summed out" in conditions
+    assert {"p_t", "p_b", "op_h"} <= set(proofs["D6.adjoint.conv-transpose"].holds_for)
 
 
 def test_the_sympy_trap_is_what_sympy_does():
@@ -203,26 +203,12 @@ def test_nonnegative_is_sound_on_examples():
 # planted wrong lines ---------------------------------------------------------------------------
 
 
-def _plant(line: D6.Line) -> D6.Line:
-    """The same line with one index off by one: a delta shifted, or else an entry's index."""
-    first, *rest = line.expr.terms
-    if first.deltas:
-        planted = Z.Term(
-            first.bound, first.coeff, (first.deltas[0] + 1, *first.deltas[1:]), first.indicators
-        )
-    else:
-        entry = next(f for f in sp.Mul.make_args(first.coeff) if isinstance(f, sp.Indexed))
-        moved = entry.base[(*entry.indices[:-1], entry.indices[-1] + 1)]
-        planted = Z.Term(first.bound, first.coeff.xreplace({entry: moved}), (), first.indicators)
-    return D6.Line(line.rule, Z.Sum([planted, *rest]), line.reading, line.rename)
-
-
 @pytest.mark.parametrize("key", sorted(k for k in EXPECTED_STATEMENTS if k in _statements()))
 def test_a_planted_wrong_line_is_rejected_in_every_step(key):
     statement = _statements()[key]
     lines = statement.lines
     for n in range(1, len(lines)):
-        before, wrong = lines[n - 1], _plant(lines[n])
+        before, wrong = lines[n - 1], lines[n].planted()
         assert D6.check_step(lines[n - 1], lines[n], statement.free, Z.Log())
         assert not D6.check_step(before, wrong, statement.free, Z.Log()), (key, n)
 
@@ -379,3 +365,18 @@ def test_pooling_statements_equal_cnnref(n):
     value = Z.evaluate(closed, list(L.POOL_FREE.items()), sizes, arrays)
     reference = cnnref.avg_pool2d_backward(delta, x, kernel, stride=stride, padding=pad)
     np.testing.assert_allclose(value, reference, atol=1e-12)
+
+
+def test_the_committed_record_lists_verdicts_symbols_and_conditions():
+    import json
+
+    from derivations.cli import DEFAULT_OUT
+
+    record = json.loads((DEFAULT_OUT / "records" / "d6-general.json").read_text("utf-8"))
+    by_key = {p["key"]: p for p in record["proofs"]}
+    assert set(by_key) == EXPECTED_STATEMENTS | EXPECTED_CONTROLS
+    for key, p in by_key.items():
+        assert p["control"] == (key in EXPECTED_CONTROLS)
+        assert p["verdict"] == ("rejected (as it should be)" if p["control"] else "proven")
+        assert p["holds_for"] and isinstance(p["side_conditions"], list)
+    assert by_key["D6.corr.dx"]["side_conditions"]

@@ -181,7 +181,7 @@ def verdict_box(key: str, records: dict[str, dict]) -> str:
     proof = records.get(key)
     if proof is None:
         raise KeyError(f"no proof record {key!r}: run `make derive`")
-    ok = proof["holds"] != proof["negative_control"]
+    ok = proof["holds"] != proof["control"]
     kind = "success" if ok else "failure"
     details = proof.get("details") or {}
     extent = ""

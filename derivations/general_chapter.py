@@ -1,0 +1,248 @@
+"""The chapter of D6, the general theorem: prose, chains, results and exercises.
+
+The statements and their chains live in :mod:`derivations.d6_general`; this
+module turns them into a :class:`~derivations.chapter.Chapter`: each line of a
+chain is a :class:`~derivations.chain.Step` checked by the engine of
+:mod:`derivations.sums` (its ``check``), with the side conditions that engine
+used.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import cnnref
+
+from . import d6_general as D6
+from . import general as L
+from .chain import Chain, Step
+from .chapter import Chapter, Exercise, Result
+from .sums import Log, evaluate, latex
+
+METHOD = "canonical forms of both lines compared (derivations.sums)"
+
+INTRO = r"""
+The chapters before this one prove each gradient formula at the sizes of one
+network, and the grid of D5 at 1296 configurations. A reader must still take
+on trust every size nobody enumerated. Here nothing is enumerated: the batch
+$N$, the groups $G$ with $C_g$ input and $O_g$ output channels each, the input
+$H \times W$, the kernel $k_h \times k_w$, the strides $s_h, s_w$, the
+dilations $d_h, d_w$ and the four paddings $p_t, p_b, p_l, p_r$ are symbols,
+and every statement below holds for all of their values at once.
+
+Arrays are written entry by entry, and a sum over an index runs from $0$ to its
+size minus one ($n < N$, $o' < O_g$, $i < H_o$, $a, a' < k_h$, …). A bracket
+$[\,A = B\,]$ is $1$ when $A = B$ and $0$ otherwise (a Kronecker delta);
+$[\,0 \le u < B\,]$ likewise. Each "$=$" of a derivation is checked by
+bringing both lines to one canonical form: a bracket is summed out only over an
+index whose coefficient is $\pm 1$ (never over $i$ in $[\,s_h i = m\,]$: there
+is no $\delta_{m/s}$ when $s$ does not divide $m$), and the range of that index
+stays behind as a condition until it is shown to hold. The conditions each
+step used are listed under it.
+"""
+
+FORWARD = (
+    r"y_{n,\,gO_g+o',\,i,\,j} = b_{gO_g+o'} + \sum_{c'<C_g}\sum_{a<k_h}\sum_{b<k_w}"
+    r" w_{gO_g+o',\,c',\,a,\,b}\; x^{p}_{n,\,gC_g+c',\;s_hi+d_ha-p_t,\;s_wj+d_wb-p_l}",
+    r"x^{p}_{n,c,r,q} = x_{n,c,r,q}\,[\,0 \le r < H\,]\,[\,0 \le q < W\,]",
+    r"H_o = \left\lfloor \frac{H + p_t + p_b - d_h(k_h-1) - 1}{s_h} \right\rfloor + 1,"
+    r"\qquad W_o = \left\lfloor \frac{W + p_l + p_r - d_w(k_w-1) - 1}{s_w} \right\rfloor + 1",
+    r"\delta_{n,o,i,j} = \frac{\partial L}{\partial y_{n,o,i,j}}",
+)
+
+FORWARD_TEXT = r"""
+This is `conv2d` as frameworks define it: a **cross-correlation**. Output
+channel $o'$ of group $g$ is channel $gO_g + o'$ and sees only the input
+channels $gC_g + c'$ of its own group. Window $(i, j)$ starts at row $s_h i -
+p_t$ and column $s_w j - p_l$ of the input, and its taps are $d_h$ rows and
+$d_w$ columns apart. Padding is not an array of zeros but a condition on the
+input's index: an entry outside $0 \le r < H$ reads $0$. So 'same' padding with
+an even kernel ($p_t \ne p_b$) is just two different symbols, and the bottom
+and right paddings appear only through the number of windows $H_o$, $W_o$.
+
+The layer sits anywhere in a network, and $\delta$ is whatever gradient flows
+into its output; by the chain rule
+$\partial L / \partial x = \sum \delta \, \partial y / \partial x$, so the
+derivations differentiate $\sum \delta \odot y$ with $\delta$ held fixed.
+"""
+
+INSTANCES = r"""
+Every other chapter is an instance of this one. D1 is $N = G = C_g = O_g = 1$,
+$H = W = 3$, $k_h = k_w = 2$, strides and dilations $1$, no padding, so that
+$d(k - 1) - p = 1$: the "pad $\delta$ by one" of its input gradient. D2 is two
+such layers, D3 adds channels ($C_g = 1, 2$; $O_g = 2, 3$) and pooling, D4 the
+dense layers (a $1 \times 1$ window over a $1 \times 1$ input), and every
+configuration of D5's grid is one choice of the symbols; the tests evaluate
+this chapter's closed forms at each of them and compare with D5's proven ones.
+"""
+
+
+def _step(line: D6.Line, free: dict, previous: D6.Line) -> Step:
+    return Step(
+        rule=line.rule,
+        latex=line.reading or latex(line.expr, free),
+        value=line,
+        check=lambda before, after, free=free: D6.check_step(before, after, free, Log()),
+        method=METHOD,
+        conditions=tuple(D6.step_conditions(previous, line, free)),
+    )
+
+
+def chain_of(statement: D6.Statement) -> Chain:
+    first = statement.lines[0]
+    steps = tuple(
+        _step(line, statement.free, before)
+        for before, line in zip(statement.lines, statement.lines[1:], strict=False)
+    )
+    return Chain(
+        key=f"{statement.key}.steps",
+        title=statement.title,
+        start=first.reading or _derivative(statement),
+        start_value=first,
+        steps=steps,
+        intro=f"Claim (convention: {statement.convention}): ${statement.claim}$",
+    )
+
+
+def _derivative(statement: D6.Statement) -> str:
+    return statement.claim.split("=")[0]
+
+
+# results -------------------------------------------------------------------------------
+
+
+def _unread_holds() -> bool:
+    dx = {s.key: s for s in D6.statements()}["D6.corr.dx"]
+    return D6._unread_proof(dx).holds
+
+
+def _sizes_hold() -> bool:
+    return all(c.holds() for *_, certs, _ in D6.size_statements() for c in certs)
+
+
+RESULTS = (
+    Result(
+        "Which inputs get no gradient",
+        "The canonical form of $\\partial L/\\partial x$ is one sum whose terms "
+        "$\\delta\\,w$ are different entries for different indices, so it vanishes for "
+        "every $\\delta$ and $w$ exactly when no window reads the entry. This is a "
+        "condition, not a count of remainder rows: a stride larger than the dilated "
+        "kernel leaves gaps between windows, and the rows after the last window (the "
+        "stride remainder) are one case of it.",
+        r"\frac{\partial L}{\partial x_{n,c,r_0,q_0}} \equiv 0 \iff "
+        r"\neg\exists\, i<H_o,\ a<k_h:\ s_hi+d_ha = r_0+p_t \ \lor\ "
+        r"\neg\exists\, j<W_o,\ b<k_w:\ s_wj+d_wb = q_0+p_l",
+        check=_unread_holds,
+    ),
+    Result(
+        "The number of windows",
+        "Window $i$ fits when its last tap $s_h i + d_h(k_h - 1)$ is inside the padded "
+        "input. With $E = H + p_t + p_b - d_h(k_h - 1) - 1$ and $q = \\lfloor E / s_h "
+        "\\rfloor$, the two certificates below show $s_h i \\le E \\iff i \\le q$; so "
+        "$H_o = q + 1$, derived here rather than taken from the library. The same "
+        "argument shows that `conv_transpose2d` with output_padding "
+        "$\\mathrm{op}_h < s_h$ returns an input on which conv2d has exactly $H_o$ windows.",
+        r"0 \le i \le q:\ E - s_hi = (E - s_hq) + s_h(q - i) \ge 0; \qquad "
+        r"i \ge q + 1:\ s_hi - E = s_h(i - q - 1) + (s_hq + s_h - 1 - E) + 1 \ge 1",
+        check=_sizes_hold,
+    ),
+)
+
+
+# exercises -----------------------------------------------------------------------------
+
+
+def _rows_without_gradient(h, k, s, p, d=1) -> set[int]:
+    """Rows of a ``(1, 1, h, 5)`` input whose gradient is zero, by cnnref (random δ, w)."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, 1, h, 5))
+    w = rng.integers(1, 5, size=(1, 1, k, 2)).astype(float)
+    y = cnnref.conv2d(x, w, stride=(s, 1), padding=(p, 0), dilation=(d, 1))
+    gx, _, _ = cnnref.conv2d_backward(
+        rng.uniform(1, 2, y.shape), x, w, stride=(s, 1), padding=(p, 0), dilation=(d, 1)
+    )
+    return {r for r in range(h) if not np.any(gx[0, 0, r])}
+
+
+def _rows_by_condition(h, k, s, p, d=1) -> set[int]:
+    ho = (h + 2 * p - d * (k - 1) - 1) // s + 1
+    read = {s * i + d * a - p for i in range(ho) for a in range(k)}
+    return set(range(h)) - read
+
+
+def _same_padding_check() -> bool:
+    """D6's closed form with p_t = 1, p_b = 2 (kernel 4, 'same') equals cnnref's 'same'."""
+    sizes = dict(D6.EXAMPLE)
+    sizes.update({L.kh: 4, L.dh: 1, L.sh: 1, L.pt: 1, L.pb: 2, L.H: 6})
+    sizes = D6.with_windows({k: v for k, v in sizes.items() if k not in (L.Ho, L.Wo)})
+    if sizes[L.Ho] != sizes[L.H]:
+        return False
+    arrays = D6.example_arrays(sizes, seed=2)
+    closed = {s.key: s for s in D6.statements()}["D6.corr.dx"].lines[-1].expr
+    ours = evaluate(closed, list(L.X_FREE.items()), sizes, arrays)
+    x, w, delta = (arrays[k].astype(float) for k in ("x", "w", "delta"))
+    pads = ((0, 0), (0, 0), (1, 2), (sizes[L.pl], sizes[L.pr]))
+    gx, _, _ = cnnref.conv2d_backward(
+        delta, np.pad(x, pads), w, stride=(1, sizes[L.sw]), dilation=(1, sizes[L.dw]),
+        groups=sizes[L.G],
+    )  # fmt: skip
+    gx = gx[:, :, 1 : 1 + sizes[L.H], sizes[L.pl] : sizes[L.pl] + sizes[L.W]]
+    return bool(np.allclose(ours.reshape(gx.shape), gx))
+
+
+EXERCISES = (
+    Exercise(
+        "A layer with $H = 6$, $k_h = 2$, stride $s_h = 3$, no padding, no dilation. Which "
+        "input rows receive no gradient, and why?",
+        "$H_o = \\lfloor (6 - 1 - 1)/3 \\rfloor + 1 = 2$ windows, reading rows "
+        "$3i + a$ for $i \\in \\{0, 1\\}$, $a \\in \\{0, 1\\}$: rows $0, 1, 3, 4$. Row $2$ "
+        "lies in the gap between the two windows, row $5$ after the last one (the stride "
+        "remainder): both get gradient $0$ for every $\\delta$ and $w$.",
+        check=lambda: (
+            _rows_without_gradient(6, 2, 3, 0) == _rows_by_condition(6, 2, 3, 0) == {2, 5}
+        ),
+    ),
+    Exercise(
+        "Kernel $k_h = 3$ with dilation $d_h = 2$ and padding $p_t = 1$. By how many rows is "
+        "the dilated $\\delta$ padded at the top before it is correlated with "
+        "$\\operatorname{rot180}(w)$? What goes wrong with $(k - 1) - p$?",
+        "$d_h(k_h - 1) - p_t = 2 \\cdot 2 - 1 = 3$ rows. The dilated kernel spans "
+        "$d_h(k_h - 1) + 1 = 5$ rows, so a window reaches $4$ rows past its first tap; "
+        "$(k_h - 1) - p_t = 1$ ignores the dilation and shifts every row of the input "
+        "gradient by two (the control *padding ignores dilation* is rejected, with a "
+        "counterexample).",
+        check=lambda: _transposed_padding(3, 2, 1) == 3,
+    ),
+    Exercise(
+        "'same' padding with an even kernel: $k_h = 4$, stride 1, $H = 6$. PyTorch pads "
+        "$p_t = 1$ and $p_b = 2$. Which padding appears in the input gradient?",
+        "Only $p_t$: the top padding of the transposed convolution is "
+        "$d_h(k_h - 1) - p_t = 2$. The bottom padding enters only through $H_o = "
+        "\\lfloor (6 + 1 + 2 - 3 - 1)/1 \\rfloor + 1 = 6$, the number of rows of $\\delta$.",
+        check=_same_padding_check,
+    ),
+)
+
+
+def _transposed_padding(k: int, d: int, p: int) -> int:
+    """The top padding the proven transposed convolution uses, read from D6's closed form."""
+    closed = L.transposed_conv()
+    (term,) = closed.terms
+    # the delta [r_0 + d_h·a' = s_h·i + P]: P at i = a' = r_0 = 0
+    row = term.deltas[0]
+    value = -row.xreplace({L.r0: 0, L.a1: 0, L.i: 0, L.kh: k, L.dh: d, L.pt: p, L.sh: 1})
+    return int(value)
+
+
+def build() -> Chapter:
+    statements = D6.statements()
+    return Chapter(
+        intro=INTRO,
+        figure="layer",
+        forward=FORWARD,
+        forward_text=FORWARD_TEXT,
+        chains=tuple(chain_of(s) for s in statements),
+        results=RESULTS,
+        exercises=EXERCISES,
+        notes=(INSTANCES,),
+    )
