@@ -56,13 +56,10 @@ CHECKED_BY = (
 COST = 4.0
 FIGURES = {
     "layer": Pipeline(
-        "The layer of the general theorem: every size a symbol",
-        stages=(
-            Stage("x", (), "N × G·C_g × H × W"),
-            Stage("y", (), "N × G·O_g × H_o × W_o"),
-            Stage("L", (), "any loss"),
-        ),
-        operations=("conv2d(·, w, b)", "δ = ∂L/∂y"),
+        "The layer of the general theorem: x is N×C×H×W, y is N×O×Hₒ×Wₒ "
+        "(C = G·C_g, O = G·O_g), every size a symbol; δ = ∂L/∂y comes back from the network",
+        stages=(Stage("x", (), "input"), Stage("y", (), "output"), Stage("L", (), "loss")),
+        operations=("conv2d(·, w, b)", "the network"),
     ),
 }
 
@@ -241,8 +238,7 @@ def _x_chain(taps, closed_taps, convention) -> list[Line]:
             reading=(
                 r"\sum_{o',a',b'} D_{n_0,\,g_0O_g+o',\,r_0+d_ha',\,q_0+d_wb'}\;"
                 + kernel
-                + r"_{g_0O_g+o',\,c_0,\,a',\,b'},\quad "
-                r"D=\operatorname{pad}_{d(k-1)-p}\big(\operatorname{dilate}_s(\delta)\big)"
+                + r"_{g_0O_g+o',\,c_0,\,a',\,b'}"
             ),
         ),
     ]
@@ -282,17 +278,19 @@ def _x_claim(kernel: str) -> str:
     return (
         r"\frac{\partial L}{\partial x_{n_0,\,g_0C_g+c_0,\,r_0,\,q_0}} = "
         r"\sum_{o'<O_g}\sum_{a'<k_h}\sum_{b'<k_w}"
-        r"\operatorname{pad}_{d(k-1)-p}\big(\operatorname{dilate}_s\delta\big)"
-        r"_{n_0,\,g_0O_g+o',\,r_0+d_ha',\,q_0+d_wb'}\;" + kernel + r"_{g_0O_g+o',\,c_0,\,a',\,b'}"
+        r"D_{n_0,\,g_0O_g+o',\,r_0+d_ha',\,q_0+d_wb'}\;" + kernel + r"_{g_0O_g+o',\,c_0,\,a',\,b'}"
     )
 
 
+D_DEFINITION = r"D = \operatorname{pad}_{d(k-1)-p}\big(\operatorname{dilate}_s\delta\big)"
+
+
 def _w_claim(rot: bool) -> str:
-    a, b = (r"k_h-1-a_0", r"k_w-1-b_0") if rot else ("a_0", "b_0")
+    a, b = (r"d_h(k_h-1-a_0)", r"d_w(k_w-1-b_0)") if rot else ("d_ha_0", "d_wb_0")
     return (
         r"\frac{\partial L}{\partial w_{g_0O_g+o_0,\,c_0,\,a_0,\,b_0}} = "
-        r"\sum_{n<N}\sum_{i<H_o}\sum_{j<W_o} x^{p}_{n,\,g_0C_g+c_0,\,s_hi+d_h(" + a + r"),\,"
-        r"s_wj+d_w(" + b + r")}\;\delta_{n,\,g_0O_g+o_0,\,i,\,j}"
+        r"\sum_{n<N}\sum_{i<H_o}\sum_{j<W_o} x^{p}_{n,\,g_0C_g+c_0,\,s_hi+" + a + r"-p_t,\,"
+        r"s_wj+" + b + r"-p_l}\;\delta_{n,\,g_0O_g+o_0,\,i,\,j}"
     )
 
 

@@ -42,12 +42,13 @@ step used are listed under it.
 """
 
 FORWARD = (
-    r"y_{n,\,gO_g+o',\,i,\,j} = b_{gO_g+o'} + \sum_{c'<C_g}\sum_{a<k_h}\sum_{b<k_w}"
-    r" w_{gO_g+o',\,c',\,a,\,b}\; x^{p}_{n,\,gC_g+c',\;s_hi+d_ha-p_t,\;s_wj+d_wb-p_l}",
-    r"x^{p}_{n,c,r,q} = x_{n,c,r,q}\,[\,0 \le r < H\,]\,[\,0 \le q < W\,]",
-    r"H_o = \left\lfloor \frac{H + p_t + p_b - d_h(k_h-1) - 1}{s_h} \right\rfloor + 1,"
-    r"\qquad W_o = \left\lfloor \frac{W + p_l + p_r - d_w(k_w-1) - 1}{s_w} \right\rfloor + 1",
-    r"\delta_{n,o,i,j} = \frac{\partial L}{\partial y_{n,o,i,j}}",
+    r"y_{n,\,gO_g+o',\,i,\,j} &= b_{gO_g+o'} + \sum_{c'<C_g}\sum_{a<k_h}\sum_{b<k_w}"
+    r" w_{gO_g+o',\,c',\,a,\,b} \\ &\qquad\cdot\,"
+    r" x^{p}_{n,\,gC_g+c',\;s_hi+d_ha-p_t,\;s_wj+d_wb-p_l}",
+    r"x^{p}_{n,c,r,q} &= x_{n,c,r,q}\,[\,0 \le r < H\,]\,[\,0 \le q < W\,]",
+    r"H_o &= \left\lfloor \frac{H + p_t + p_b - d_h(k_h-1) - 1}{s_h} \right\rfloor + 1",
+    r"W_o &= \left\lfloor \frac{W + p_l + p_r - d_w(k_w-1) - 1}{s_w} \right\rfloor + 1",
+    r"\delta_{n,o,i,j} &= \frac{\partial L}{\partial y_{n,o,i,j}}",
 )
 
 FORWARD_TEXT = r"""
@@ -80,7 +81,7 @@ this chapter's closed forms at each of them and compare with D5's proven ones.
 def _step(line: D6.Line, free: dict, previous: D6.Line) -> Step:
     return Step(
         rule=line.rule,
-        latex=line.reading or latex(line.expr, free),
+        latex=line.reading or latex(line.expr, free, per_row=2),
         value=line,
         check=lambda before, after, free=free: D6.check_step(before, after, free, Log()),
         method=METHOD,
@@ -100,7 +101,8 @@ def chain_of(statement: D6.Statement) -> Chain:
         start=first.reading or _derivative(statement),
         start_value=first,
         steps=steps,
-        intro=f"Claim (convention: {statement.convention}): ${statement.claim}$",
+        intro=f"Claim ({statement.convention}):\n\n$$\n{statement.claim}\n$$"
+        + (f"\n\nwith ${D6.D_DEFINITION}$." if "D_{" in statement.claim else ""),
     )
 
 
@@ -234,10 +236,26 @@ def _transposed_padding(k: int, d: int, p: int) -> int:
     return int(value)
 
 
+def _theorem(statements) -> str:
+    """The three gradients of the layer, as the chapter proves them, in one display."""
+    by_key = {s.key: s for s in statements}
+    rows = [by_key[k].claim for k in ("D6.corr.dx", "D6.corr.dw", "D6.corr.db")]
+    rows.insert(1, r"\text{with }" + D6.D_DEFINITION)
+    return (
+        "**The theorem.** For the cross-correlation layer $y = \\operatorname{conv2d}(x, w, "
+        "b)$ and any upstream gradient $\\delta$, at every entry:\n\n$$\n\\begin{aligned}\n"
+        + " \\\\[4pt]\n".join(r.replace("=", "&=", 1) if "partial" in r else "&" + r for r in rows)
+        + "\n\\end{aligned}\n$$\n\nwhere $\\operatorname{dilate}_s$ puts $s - 1$ zeros "
+        "between neighbouring entries and $x^p$ is $x$ padded with zeros. The derivation "
+        "below proves each line, and the same for the true-convolution layer, the adjoint "
+        "of `conv_transpose2d` and the two poolings.\n"
+    )
+
+
 def build() -> Chapter:
     statements = D6.statements()
     return Chapter(
-        intro=INTRO,
+        intro=INTRO + "\n" + _theorem(statements),
         figure="layer",
         forward=FORWARD,
         forward_text=FORWARD_TEXT,

@@ -229,13 +229,44 @@ def _tex(e) -> str:
 
 @dataclass
 class Log:
-    """The rewrites :func:`canonical` made and the conditions it discharged (LaTeX)."""
+    """The rewrites :func:`canonical` made and the conditions it used, as LaTeX.
 
-    conditions: list[str] = field(default_factory=list)
+    A delta summed out leaves the range of its index behind; when that range
+    is later shown to hold, the two are reported as one condition.
+    """
 
-    def note(self, text: str) -> None:
-        if text not in self.conditions:
-            self.conditions.append(text)
+    notes: dict[str, str] = field(default_factory=dict)  # key -> LaTeX
+    _pending: dict[tuple, str] = field(default_factory=dict)  # range -> key of its note
+
+    @property
+    def conditions(self) -> list[str]:
+        return list(self.notes.values())
+
+    def group_split(self, a, b, c) -> None:
+        text = (
+            rf"[{_tex(a)} = 0]\,[{_tex(b)} = 0]\text{{ (group split: }}"
+            rf"\lvert {_tex(b)} \rvert < {_tex(c)}\text{{)}}"
+        )
+        self.notes.setdefault(text, text)
+
+    def summed_out(self, var, solution, upper) -> None:
+        key = f"sum {var} {solution}"
+        if key not in self.notes:
+            self.notes[key] = (
+                rf"\textstyle\sum_{{{_tex(var)}}}: {_tex(var)} = {_tex(solution)},\ "
+                rf"0 \le {_tex(solution)} < {_tex(upper)}\text{{ kept}}"
+            )
+            self._pending[(sp.expand(solution), sp.expand(upper))] = key
+
+    def discharged(self, u, upper, equal_to) -> None:
+        bound = rf"0 \le {_tex(u)} < {_tex(upper)}"
+        key = self._pending.get((sp.expand(u), sp.expand(upper)))
+        if key is not None:
+            self.notes[key] = self.notes[key].replace(r"\text{ kept}", r"\text{ holds}")
+            return
+        why = "" if equal_to == u else rf"\text{{ (it equals }} {_tex(equal_to)}\text{{)}}"
+        text = bound + r"\text{ holds}" + why
+        self.notes.setdefault(text, text)
 
 
 def _split_group(d: sp.Expr, groups: Iterable[sp.Symbol], ranges) -> tuple | None:
@@ -278,10 +309,7 @@ def _simplify_term(t: Term, free: Mapping, groups, log: Log) -> Term | None:
                 deltas.append(d)
             else:
                 a, b, c = split
-                log.note(
-                    rf"\text{{group split: }}[{_tex(a)} = 0]\,[{_tex(b)} = 0]"
-                    rf"\text{{ since }} \lvert {_tex(b)} \rvert < {_tex(c)}"
-                )
+                log.group_split(a, b, c)
                 deltas += [a, b]
                 changed = True
         t = replace(t, deltas=tuple(normal_delta(d) for d in deltas))
@@ -323,10 +351,7 @@ def _simplify_term(t: Term, free: Mapping, groups, log: Log) -> Term | None:
                 tuple(sp.expand(d) for d in t.deltas),
                 tuple((sp.expand(u), b) for u, b in t.indicators),
             )
-            log.note(
-                rf"\text{{summed out: }} {_tex(target)} = {_tex(solution)}"
-                rf"\text{{, range kept: }} 0 \le {_tex(solution)} < {_tex(upper)}"
-            )
+            log.summed_out(target, solution, upper)
             changed = True
             break
         if changed:
@@ -344,8 +369,7 @@ def _simplify_term(t: Term, free: Mapping, groups, log: Log) -> Term | None:
                 None,
             )
             if inside is not None:
-                why = "" if inside == u else rf"\text{{ (it equals }} {_tex(inside)}\text{{)}}"
-                log.note(rf"\text{{range discharged: }} 0 \le {_tex(u)} < {_tex(upper)}{why}")
+                log.discharged(u, upper, inside)
                 changed = True
                 continue
             if _impossible(u, upper, ranges):
@@ -553,26 +577,36 @@ def delta_latex(e: sp.Expr, free: Iterable[sp.Symbol]) -> str:
     return rf"\left[\,{_side_latex(lhs)} = {_side_latex(rhs)}\,\right]"
 
 
-def latex(expr: Sum, free: Iterable[sp.Symbol] = ()) -> str:
-    """The sum as a reader writes it: ``Σ_{indices} coefficient [A = B] [0 <= u < B]``."""
+def latex(expr: Sum, free: Iterable[sp.Symbol] = (), per_row: int = 0) -> str:
+    """The sum as a reader writes it: ``Σ_{indices} coefficient [A = B] [0 <= u < B]``.
+
+    With ``per_row > 0`` the brackets go ``per_row`` to a row after the sum,
+    as continuation rows of an ``aligned`` environment (a new row, indented).
+    """
     if not expr.terms:
         return "0"
     free = tuple(free)
     out = []
     for t in expr.terms:
-        pieces = []
+        head = []
         if t.bound:
             names = r",\,".join(sp.latex(v) for v, _ in t.bound)
-            pieces.append(rf"\sum_{{{names}}}")
-        pieces.append(sp.latex(t.coeff))
+            head.append(rf"\sum_{{{names}}}")
+        head.append(sp.latex(t.coeff))
         if t.shown is not None:
-            pieces += [
+            brackets = [
                 rf"\left[\,{_side_latex(p)} = {_side_latex(q)}\,\right]" for p, q in t.shown
             ]
         else:
-            pieces += [delta_latex(d, free) for d in t.deltas]
-        pieces += [
+            brackets = [delta_latex(d, free) for d in t.deltas]
+        brackets += [
             rf"\left[\,0 \le {_side_latex(u)} < {_side_latex(b)}\,\right]" for u, b in t.indicators
         ]
-        out.append(r"\,".join(pieces))
+        if per_row and brackets:
+            rows = [
+                r"\,".join(brackets[k : k + per_row]) for k in range(0, len(brackets), per_row)
+            ]
+            out.append(r" \\ &\qquad ".join([r"\,".join(head), *rows]))
+        else:
+            out.append(r"\,".join(head + brackets))
     return " + ".join(out)
