@@ -18,6 +18,7 @@ concrete counterexample, evaluated with numbers at one configuration.
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 
@@ -131,21 +132,37 @@ def _symbols_of(statement: Statement) -> list[str]:
     return [str(s) for s in sorted(names, key=order.get)]
 
 
+_CANONICAL: dict = {}  # id(sum) -> (sum, its canonical form, the notes made on the way)
+
+
+def canonical_form(expr: Sum, free: dict, log: Log) -> Sum:
+    """:func:`derivations.sums.canonical`, computed once per sum object (the chains and the
+    chapter check the same lines; the sum is held in the memo, so its id stays its own)."""
+    key = (id(expr), tuple(sorted(free.items(), key=str)))
+    hit = _CANONICAL.get(key)
+    if hit is None or hit[0] is not expr:
+        own = Log()
+        hit = (expr, canonical(expr, free, L.GROUP_SIZES, own), dict(own.notes))
+        _CANONICAL[key] = hit
+    for k, text in hit[2].items():
+        log.notes.setdefault(k, text)
+    return hit[1]
+
+
 def check_step(previous: Line, line: Line, free: dict, log: Log) -> bool:
     """``previous = line``: both in canonical form (after ``line.rename`` on ``previous``)."""
-    before = previous.expr
+    before = canonical_form(previous.expr, free, log)
     for var, new, image in line.rename:
-        before = reindex(canonical(before, free, L.GROUP_SIZES, log), var, new, image)
-    after = canonical(line.expr, free, L.GROUP_SIZES, log)
-    return equal(canonical(before, free, L.GROUP_SIZES, log), after)
+        before = canonical(reindex(before, var, new, image), free, L.GROUP_SIZES, log)
+    return equal(before, canonical_form(line.expr, free, log))
 
 
 def step_conditions(previous: Line, line: Line, free: dict) -> list[str]:
     """The conditions a step uses itself (LaTeX): the rewrites that bring the previous line to
     its canonical form and are no longer needed for this one, and the change of index."""
     before, after = Log(), Log()
-    canonical(previous.expr, free, L.GROUP_SIZES, before)
-    canonical(line.expr, free, L.GROUP_SIZES, after)
+    canonical_form(previous.expr, free, before)
+    canonical_form(line.expr, free, after)
     notes = [
         rf"{sp.latex(var)} = {sp.latex(image)}\text{{ maps }} \{{0, \dots, "
         rf"{sp.latex(image + new)}\}}\text{{ onto itself}}"
@@ -294,7 +311,8 @@ def _w_claim(rot: bool) -> str:
     )
 
 
-def statements() -> list[Statement]:
+@functools.cache
+def statements() -> tuple[Statement, ...]:
     """Every statement of the theorem, with its chain."""
     out = [
         Statement(
@@ -355,7 +373,7 @@ def statements() -> list[Statement]:
         _avg_pool(),
         _max_pool(),
     ]
-    return out
+    return tuple(out)
 
 
 def _adjoint() -> Statement:

@@ -168,6 +168,16 @@ def differentiate(expr: Sum, entry: sp.Indexed) -> Sum:
 # interval reasoning ---------------------------------------------------------------
 
 
+def _monomial(m: sp.Expr) -> bool:
+    """A product of symbols to positive whole powers (or 1)."""
+    return all(
+        f.is_Symbol or (f.is_Pow and f.base.is_Symbol and f.exp.is_Integer and f.exp > 0)
+        for f in sp.Mul.make_args(m)
+        if f != 1
+    )
+
+
+@functools.lru_cache(maxsize=65536)
 def _constant_nonnegative(p: sp.Expr) -> bool:
     """``p >= 0`` for every value of its (integer) size symbols: non-negative coefficients."""
     p = sp.expand(p)
@@ -177,11 +187,8 @@ def _constant_nonnegative(p: sp.Expr) -> bool:
     if not all(s.is_integer and s.is_nonnegative for s in symbols):
         return False
     shifted = sp.expand(p.xreplace({s: s + 1 for s in symbols if s.is_positive}))
-    if shifted.is_number:
-        return bool(shifted >= 0)
-    if not shifted.is_polynomial(*symbols):  # 1/s, say: not decided
-        return False
-    return all(c >= 0 for c in sp.Poly(shifted, *sorted(symbols, key=str)).coeffs())
+    terms = shifted.as_coefficients_dict()
+    return all(c.is_number and c >= 0 and _monomial(m) for m, c in terms.items())
 
 
 def nonnegative(e: sp.Expr, ranges: Mapping[sp.Symbol, sp.Expr]) -> bool:
@@ -190,13 +197,18 @@ def nonnegative(e: sp.Expr, ranges: Mapping[sp.Symbol, sp.Expr]) -> bool:
     ``e`` must be linear in the range variables with coefficients free of them;
     otherwise the answer is ``False`` (not decided).
     """
-    e = sp.expand(e)
+    return _nonnegative(sp.expand(e), tuple(sorted(ranges.items(), key=lambda kv: str(kv[0]))))
+
+
+@functools.lru_cache(maxsize=65536)
+def _nonnegative(e: sp.Expr, ranges: tuple) -> bool:
+    variables = [v for v, _ in ranges]
     corner = {}
-    for v, upper in ranges.items():
+    for v, upper in ranges:
         if not e.has(v):
             continue
         c = e.coeff(v)
-        if c.has(*ranges) or sp.expand(e - c * v).has(v):
+        if c.has(*variables) or sp.expand(e - c * v).has(v):
             return False
         if _constant_nonnegative(c):
             corner[v] = sp.Integer(0)
