@@ -206,7 +206,10 @@ def _certificate(p: Proof, slug: str) -> list[str]:
     if p.holds_for:
         body.append(f"Proven for every value of ${', '.join(p.holds_for)}$.\n")
     if p.side_conditions:
-        body.append("Conditions the steps used, each discharged:\n")
+        body.append(
+            "Conditions the steps used (a range marked *holds* was shown to hold; one marked "
+            "*kept* stays in both sides as a bracket):\n"
+        )
         body += [f"- ${c}$" for c in p.side_conditions]
         body.append("")
     if p.details:
