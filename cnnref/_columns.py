@@ -29,6 +29,11 @@ from .signal import pad2d
 SMALL = 4096
 
 
+def column_rows(geo: ConvGeometry) -> int:
+    """Rows of one group's columns, ``C/G · kh · kw`` (explicit: an empty batch has no -1)."""
+    return geo.in_channels // geo.groups * geo.kernel[0] * geo.kernel[1]
+
+
 def gather_index(geo: ConvGeometry, n: int) -> np.ndarray:
     """Flat index into ``x`` (N, C, H, W) of every column entry, shape (G, K, N·Ho·Wo).
 
@@ -54,7 +59,7 @@ def gather_index(geo: ConvGeometry, n: int) -> np.ndarray:
     col = j * sw + b * dw - left
     inside = (row >= 0) & (row < h) & (col >= 0) & (col < w)
     index = np.where(inside, ((m * geo.in_channels + c) * h + row) * w + col, n * c.size * h * w)
-    index = index.reshape(geo.groups, -1, n * geo.out_hw[0] * geo.out_hw[1])
+    index = index.reshape(geo.groups, column_rows(geo), n * geo.out_hw[0] * geo.out_hw[1])
     index.flags.writeable = False
     if len(geo.plans) > 8:
         geo.plans.clear()
@@ -88,7 +93,7 @@ def im2col(x: np.ndarray, geo: ConvGeometry) -> np.ndarray:
         buffer=xp,
         strides=(s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw),
     )
-    return windows.reshape(geo.groups, -1, n * geo.out_hw[0] * geo.out_hw[1])
+    return windows.reshape(geo.groups, column_rows(geo), n * geo.out_hw[0] * geo.out_hw[1])
 
 
 def grouped_weight(w: np.ndarray, geo: ConvGeometry) -> np.ndarray:

@@ -187,3 +187,25 @@ def test_same_padding_of_even_kernels_matches_torch(torch):
     expected, _ = torch_conv(torch, x, w, b, np.zeros((2, 3, 6, 7)), {"padding": "same"})
     assert_close(conv2d(x, w, padding="same"), expected, RTOL)
     assert_close(conv2d(x, w, padding=(0, 1, 1, 2)), expected, RTOL, "explicit pads")
+
+
+@pytest.mark.parametrize("hw", [(5, 6), (40, 37)], ids=["index-path", "strided-path"])
+def test_an_empty_batch_gives_empty_outputs_and_zero_weight_gradients(torch, hw):
+    """N = 0: PyTorch returns empty outputs, and gradients of w and b that are sums over no
+    sample (zeros); so does cnnref, on both im2col strategies."""
+    rng = np.random.default_rng(4)
+    x, w, b = np.zeros((0, 4, *hw)), rng.standard_normal((6, 2, 3, 2)), rng.standard_normal(6)
+    kw = {"stride": (2, 1), "padding": 1, "dilation": (1, 2), "groups": 2}
+    y = conv2d(x, w, b, **kw)
+    y_t, grads_t = torch_conv(torch, x, w, b, np.zeros(y.shape), kw)
+    assert y.shape == y_t.shape and y.shape[0] == 0
+    for ours, theirs in zip(conv2d_backward(np.zeros(y.shape), x, w, **kw), grads_t, strict=True):
+        assert ours.shape == theirs.shape
+        assert_close(ours, theirs, RTOL)
+    z = conv_transpose2d(np.zeros((0, 6, *hw)), rng.standard_normal((6, 1, 3, 3)), groups=2)
+    expected = torch.nn.functional.conv_transpose2d(
+        torch.zeros((0, 6, *hw), dtype=torch.float64),
+        torch.zeros((6, 1, 3, 3), dtype=torch.float64),
+        groups=2,
+    )
+    assert z.shape == tuple(expected.shape)
