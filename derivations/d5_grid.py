@@ -506,7 +506,7 @@ def max_pool_gradient(values: np.ndarray, g: np.ndarray, kernel, stride) -> np.n
 
 
 def prove_pooling(c, hw, kernel, stride) -> tuple[dict[str, bool], dict[str, bool]]:
-    """Adjoints of avg_pool2d and of max_pool2d (fixed argmax pattern) for one configuration."""
+    """Adjoint of avg_pool2d, and max_pool2d's gradient by SymPy's Max vs the argmax routing."""
     x = S.variables("x", (c, *hw))
     statements: dict[str, bool] = {}
     accepted: dict[str, bool] = {}
