@@ -241,7 +241,9 @@ def swap_channels(w: np.ndarray, groups: int = 1) -> np.ndarray:
 def _four(padding) -> tuple[int, int, int, int]:
     """``padding`` as ``(top, bottom, left, right)``: an int, ``(ph, pw)`` or already four."""
     if isinstance(padding, tuple | list) and len(padding) == 4:
-        pads = tuple(int(p) for p in padding)
+        if not all(isinstance(p, int) and not isinstance(p, bool) for p in padding):
+            raise TypeError(f"padding: expected four ints, got {padding!r}")
+        pads = tuple(padding)
     else:
         ph, pw = _pair(padding)
         pads = (ph, ph, pw, pw)
