@@ -12,7 +12,10 @@
     Prove the gradient formulas of one convolution configuration (both
     conventions) and print the verdicts and the closed forms. Writes nothing.
 
-Bad arguments: a message and exit status 2, nothing written.
+``--padding`` also takes ``same`` (stride 1; PyTorch's rule, uneven for even kernels).
+
+Bad arguments: one line naming the argument and what was expected (numbers in
+the digits 0-9 only), exit status 2, nothing written.
 """
 
 from __future__ import annotations
@@ -226,6 +229,16 @@ def _count_arg(minimum: int, maximum: int):
     return parse
 
 
+def _folder_arg(text: str) -> Path:
+    """An argparse ``type``: a folder path (it need not exist yet), not empty, not a file."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a folder path, got ''")
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"expected a folder, got the file {text!r}")
+    return path
+
+
 def _pair_arg(name: str, text: str, minimum: int, allow_single: bool = True) -> tuple[int, int]:
     parts = text.lower().split("x")
     if len(parts) == 1 and allow_single:
@@ -347,7 +360,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="regenerate into a temporary folder and compare with the committed files",
     )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
+    parser.add_argument("--out", type=_folder_arg, default=DEFAULT_OUT, help="output folder")
     parser.add_argument(
         "--jobs", type=_count_arg(1, MAX_JOBS), default=2, help="worker processes (default 2)"
     )

@@ -333,6 +333,18 @@ def test_jobs_rejects_each_bad_value_in_one_line(value, tmp_path, capsys):
     assert not (tmp_path / "out").exists()
 
 
+@pytest.mark.parametrize("value", ["", " ", "a-file"])
+def test_out_must_name_a_folder(value, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("not a folder\n")
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--out", value])
+    assert exit_.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "--out" in lines[0] and "expected a folder" in lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
 def test_prove_reads_plain_digits_with_spaces_around(capsys):
     argv = ["prove", "--input", "5 x 7", "--kernel", "3x2", "--stride", " 2", "--groups", "1 "]
     assert cli.main(argv) == 0
