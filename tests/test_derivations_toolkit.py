@@ -54,6 +54,17 @@ TRANSPOSE_CASES = [
     dict(x=(4, 3, 4), w=(4, 1, 3, 2), stride=2, padding=1, output_padding=1, dilation=2, groups=2),
     dict(x=(2, 3, 2), w=(2, 3, 2, 3), stride=3, padding=2, output_padding=(2, 1)),
     dict(x=(3, 2, 3), w=(3, 2, 1, 1), stride=2, padding=0, output_padding=1),
+    # output_padding at or past the stride, allowed because the dilation is larger
+    dict(x=(2, 2, 3), w=(2, 1, 2, 2), stride=1, dilation=2, output_padding=1),
+    dict(
+        x=(4, 2, 3),
+        w=(4, 1, 3, 2),
+        stride=(3, 2),
+        padding=(1, 0),
+        output_padding=(2, 2),
+        dilation=(2, 3),
+        groups=2,
+    ),
 ]
 
 
