@@ -13,13 +13,17 @@
     Prove the gradient formulas of one convolution configuration (both
     conventions) and print the verdicts and the closed forms. Writes nothing.
 
-Bad arguments: a message and exit status 2, nothing written.
+``--padding`` also takes ``same`` (stride 1; PyTorch's rule, uneven for even kernels).
+
+Bad arguments: one line naming the argument and what was expected (numbers in
+the digits 0-9 only), exit status 2, nothing written.
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+import re
 import sys
 import tempfile
 import time
@@ -36,6 +40,7 @@ from .proof import Proof
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "docs" / "derivations"
 
 LIMITS = {"input": 12, "kernel": 7, "stride": 6, "padding": 6, "dilation": 4, "channels": 8}
+MAX_JOBS = 64  # a worker process per case at most is useful; this only bounds a typo
 
 
 class UsageError(Exception):
@@ -209,17 +214,51 @@ def check(out_dir: Path, jobs: int) -> int:
 # prove one configuration -----------------------------------------------------
 
 
+# Whole numbers written with the digits 0-9 only (spaces around allowed): str.isdigit()
+# also accepts '²' and other digits that int() refuses or reads differently.
+_WHOLE = re.compile(r" *[0-9]+ *", re.ASCII)
+
+
+def _whole(text: str) -> bool:
+    return _WHOLE.fullmatch(text) is not None
+
+
+def _count_arg(minimum: int, maximum: int):
+    """An argparse ``type``: a whole number (ASCII digits) within bounds, else a usage error."""
+
+    def parse(text: str) -> int:
+        if not _whole(text) or not minimum <= int(text) <= maximum:
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number from {minimum} to {maximum} (digits 0-9), got {text!r}"
+            )
+        return int(text)
+
+    return parse
+
+
+def _folder_arg(text: str) -> Path:
+    """An argparse ``type``: a folder path (it need not exist yet), not empty, not a file."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("expected a folder path, got ''")
+    path = Path(text)
+    if path.exists() and not path.is_dir():
+        raise argparse.ArgumentTypeError(f"expected a folder, got the file {text!r}")
+    return path
+
+
 def _pair_arg(name: str, text: str, minimum: int, allow_single: bool = True) -> tuple[int, int]:
     parts = text.lower().split("x")
     if len(parts) == 1 and allow_single:
         parts = parts * 2
-    if len(parts) != 2 or not all(p.strip().isdigit() for p in parts):
+    if len(parts) != 2 or not all(_whole(p) for p in parts):
         shape = "N or HxW" if allow_single else "HxW"
+        if name == "padding":
+            shape = "N, HxW or 'same'"
         raise UsageError(f"--{name}: expected {shape} with whole numbers, got {text!r}")
     a, b = (int(p) for p in parts)
     limit = LIMITS[name]
     if min(a, b) < minimum or max(a, b) > limit:
-        raise UsageError(f"--{name}: values must be between {minimum} and {limit}, got {text!r}")
+        raise UsageError(f"--{name}: expected values from {minimum} to {limit}, got {text!r}")
     return a, b
 
 
@@ -229,19 +268,24 @@ def parse_config(args):
     in_hw = _pair_arg("input", args.input, 1, allow_single=False)
     kernel = _pair_arg("kernel", args.kernel, 1, allow_single=False)
     stride = _pair_arg("stride", args.stride, 1)
-    padding = _pair_arg("padding", args.padding, 0)
+    if args.padding == "same":  # PyTorch's 'same': stride 1, the odd zero at the bottom/right
+        if stride != (1, 1):
+            raise UsageError(f"--padding: 'same' expected --stride 1, got {args.stride!r}")
+        padding = "same"
+    else:
+        padding = _pair_arg("padding", args.padding, 0)
     dilation = _pair_arg("dilation", args.dilation, 1)
     parts = args.channels.split(":")
-    if len(parts) != 2 or not all(p.isdigit() for p in parts):
+    if len(parts) != 2 or not all(_whole(p) for p in parts):
         raise UsageError(f"--channels: expected IN:OUT, e.g. 2:3, got {args.channels!r}")
     channels = (int(parts[0]), int(parts[1]))
     if min(channels) < 1 or max(channels) > LIMITS["channels"]:
         raise UsageError(
-            f"--channels: values must be between 1 and {LIMITS['channels']}, got {args.channels!r}"
+            f"--channels: expected values from 1 to {LIMITS['channels']}, got {args.channels!r}"
         )
     if args.groups < 1 or channels[0] % args.groups or channels[1] % args.groups:
         raise UsageError(
-            f"--groups: {args.groups} must be >= 1 and divide both channel counts {channels}"
+            f"--groups: expected a divisor of both channel counts {channels}, got {args.groups}"
         )
     cfg = Config(in_hw, kernel, stride, padding, dilation, channels, args.groups)
     if min(cfg.out_hw) < 1:
@@ -309,8 +353,7 @@ def prove_command(args) -> int:
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message):  # exit status 2 with a clear message, as argparse does
-        self.print_usage(sys.stderr)
+    def error(self, message):  # exit status 2 with one line naming the argument, as argparse does
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
@@ -324,17 +367,21 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="regenerate into a temporary folder and compare with the committed files",
     )
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder")
-    parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    parser.add_argument("--out", type=_folder_arg, default=DEFAULT_OUT, help="output folder")
+    parser.add_argument(
+        "--jobs", type=_count_arg(1, MAX_JOBS), default=2, help="worker processes (default 2)"
+    )
     sub = parser.add_subparsers(dest="command")
     p = sub.add_parser("prove", help="prove the formulas for one configuration")
     p.add_argument("--input", required=True, help="input height x width, e.g. 5x7")
     p.add_argument("--kernel", required=True, help="kernel height x width, e.g. 3x2")
     p.add_argument("--stride", default="1", help="N or HxW (default 1)")
-    p.add_argument("--padding", default="0", help="N or HxW (default 0)")
+    p.add_argument("--padding", default="0", help="N, HxW or 'same' (default 0)")
     p.add_argument("--dilation", default="1", help="N or HxW (default 1)")
     p.add_argument("--channels", default="1:1", help="IN:OUT channels (default 1:1)")
-    p.add_argument("--groups", type=int, default=1, help="groups (default 1)")
+    p.add_argument(
+        "--groups", type=_count_arg(1, LIMITS["channels"]), default=1, help="groups (default 1)"
+    )
     p.add_argument("--format", choices=("text", "markdown"), default="text")
     return parser
 

@@ -6,7 +6,9 @@ With a symbolic upstream gradient ``G`` and ``L = Σ G ⊙ conv2d(x, w, b)``
 * ``∂L/∂x = conv_transpose2d(G, w)`` with ``output_padding`` = the stride
   remainder: ``G`` dilated by the stride, padded by ``d(k-1) - p`` (plus the
   remainder at the bottom/right, whose rows no window touches and whose
-  gradient is zero), correlated with ``rot180(w)``, in/out channels swapped;
+  gradient is zero), correlated with ``rot180(w)``, in/out channels swapped
+  within each group; with uneven padding, ``d(k-1) - top`` above and
+  ``d(k-1) - bottom`` (plus the remainder) below, likewise left and right;
 * ``∂L/∂w[o, c] = x_p[c] ⋆ dilate_s(G[o])``, read every ``d``-th entry
   (taps ``d`` apart) and cropped to the kernel: the input correlated with
   the dilated gradient;
@@ -16,33 +18,57 @@ In the **true convolution** convention (``conv2d(x, rot180(w))``) the same
 formulas hold with ``rot180`` moved: ``∂L/∂x = conv_transpose2d(G,
 rot180(w))`` and ``∂L/∂w = rot180`` of the correlation above.
 
+The configurations: a base grid of 1296 (every kernel 1..3 x 1..3, stride
+1..3, padding 0..2, dilation 1..2, groups 1..2, the same on both axes, every
+grouped one depthwise) and three targeted families that it cannot see:
+
+* **several channels per group** (4:6, 6:4, 4:4 channels in 2 groups, 6:6 and
+  6:3 in 3, ...): a channel order wrong across groups shows only there;
+* **per-axis stride, padding and dilation** (e.g. stride 1x2, padding 0x1,
+  dilation 1x2): a swapped axis shows;
+* **uneven padding**: ``padding='same'`` with even kernels (odd dilation),
+  which PyTorch pads by ``d(k-1)`` with the odd row and column at the
+  bottom and right, and explicit ``(top, bottom, left, right)`` amounts with
+  strides. The layer side takes ``'same'`` through cnnref's geometry, the
+  closed form from :func:`same_padding`, PyTorch's rule written here.
+
 ``L`` is a polynomial (degree three); it is built exactly as a
 :class:`~derivations.polynomial.Poly`, differentiated term by term and
 compared coefficient by coefficient with the closed forms, which the
 symbolic toolkit builds from the same polynomials. No sampling: equality of
 coefficients for symbolic ``G``, ``x``, ``w`` is equality for all values.
 
-Also the adjoints of ``avg_pool2d`` (transposed convolution with the constant
-kernel ``1/(kh·kw)``, depthwise) and of ``max_pool2d`` on the region of a
-fixed argmax pattern (each ``G`` entry goes to its window's argmax; the
-pattern comes from numbers with ties, broken by the first maximum in
-row-major order, cnnref's and PyTorch's rule).
+Also: ``conv_transpose2d`` is the adjoint of ``conv2d`` for **every**
+``output_padding`` PyTorch allows, ``0 .. max(s, d) - 1`` on each axis
+(:mod:`derivations.transpose_adjoint`); the adjoint of ``avg_pool2d``
+(transposed convolution with the constant kernel ``1/(kh·kw)``, depthwise);
+and the gradient of ``max_pool2d``, with its two sides defined apart: SymPy's
+``Max`` over each window, differentiated by ``sympy.diff``, against the
+routing of each ``G`` entry to its window's argmax. Max pooling has no
+derivative where a window's maximum is tied; the tie rule (the first maximum
+in row-major order, cnnref's and PyTorch's) is the statement's assumption,
+put as the point where ``Max`` is differentiated: the numbers with ties,
+each moved down by ``ε·(row-major position)``, ``ε = 1/(H·W)``, where every
+window has one maximum, the first of the original ones.
 """
 
 from __future__ import annotations
 
 import itertools
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import sympy as sp
 
 from cnnref.shapes import conv_output_size, conv_remainder
 
 from . import symbolic as S
 from .polynomial import Poly
 from .proof import CONVOLUTION, CORRELATION, METHOD_POLY, Proof, exactly_equal, prove
+from .transpose_adjoint import output_padding_grid, prove_adjoint
 
 CASE = "D5"
 TITLE = "The general grid: stride, padding, dilation, channels, groups; pooling"
@@ -60,49 +86,86 @@ COST = 23.0
 
 @dataclass(frozen=True)
 class Config:
-    """One convolution configuration (sizes per axis as (height, width) pairs)."""
+    """One convolution configuration (sizes per axis as (height, width) pairs).
+
+    ``padding`` is ``(ph, pw)`` (the same before and after), ``(top, bottom,
+    left, right)`` (uneven), or ``'same'`` (stride 1 only), which
+    :func:`same_padding` resolves by PyTorch's rule.
+    """
 
     in_hw: tuple[int, int]
     kernel: tuple[int, int]
     stride: tuple[int, int]
-    padding: tuple[int, int]
+    padding: tuple[int, int] | tuple[int, int, int, int] | str
     dilation: tuple[int, int]
     channels: tuple[int, int]  # (in, out)
     groups: int
 
     @property
-    def out_hw(self) -> tuple[int, int]:
+    def pads(self) -> tuple[int, int, int, int]:
+        """``(top, bottom, left, right)``."""
+        if self.padding == "same":
+            return same_padding(self.kernel, self.dilation)
+        if len(self.padding) == 4:
+            return tuple(self.padding)
+        ph, pw = self.padding
+        return ph, ph, pw, pw
+
+    def _per_axis(self, size):
+        top, bottom, left, right = self.pads
+        pads = ((top, bottom), (left, right))
         return tuple(
-            conv_output_size(n, k, s, p, d)
+            size(n, k, s, p, d)
             for n, k, s, p, d in zip(
-                self.in_hw, self.kernel, self.stride, self.padding, self.dilation, strict=True
+                self.in_hw, self.kernel, self.stride, pads, self.dilation, strict=True
             )
         )
 
     @property
+    def out_hw(self) -> tuple[int, int]:
+        return self._per_axis(conv_output_size)
+
+    @property
     def remainder(self) -> tuple[int, int]:
-        return tuple(
-            conv_remainder(n, k, s, p, d)
-            for n, k, s, p, d in zip(
-                self.in_hw, self.kernel, self.stride, self.padding, self.dilation, strict=True
-            )
-        )
+        return self._per_axis(conv_remainder)
 
     def valid(self) -> bool:
         c, o = self.channels
-        return min(self.out_hw) >= 1 and c % self.groups == 0 and o % self.groups == 0
+        same_ok = self.padding != "same" or self.stride == (1, 1)
+        return same_ok and min(self.out_hw) >= 1 and c % self.groups == 0 and o % self.groups == 0
 
     @property
     def label(self) -> str:
         def pair(p):
             return str(p[0]) if p[0] == p[1] else f"{p[0]}x{p[1]}"
 
+        if self.padding == "same":
+            padding = "same ({},{},{},{})".format(*self.pads)
+        elif len(self.padding) == 4:
+            padding = "({},{},{},{})".format(*self.padding)
+        else:
+            padding = pair(self.padding)
         return (
             f"input {self.in_hw[0]}x{self.in_hw[1]}, kernel {self.kernel[0]}x{self.kernel[1]}, "
-            f"stride {pair(self.stride)}, padding {pair(self.padding)}, "
+            f"stride {pair(self.stride)}, padding {padding}, "
             f"dilation {pair(self.dilation)}, channels {self.channels[0]}:{self.channels[1]}, "
             f"groups {self.groups}"
         )
+
+
+def same_padding(kernel, dilation) -> tuple[int, int, int, int]:
+    """PyTorch's ``padding='same'`` (stride 1): ``d(k-1)`` zeros per axis, the odd one last.
+
+    ``(top, bottom, left, right)`` with ``top = d(k-1) // 2`` and ``bottom =
+    d(k-1) - top``: uneven when ``d(k-1)`` is odd (an even kernel, odd
+    dilation), the extra row at the bottom and the extra column at the right.
+    Stated here from PyTorch's definition rather than taken from
+    :mod:`cnnref.geometry`, which the layer side of a proof uses: the proof
+    then checks that the two agree.
+    """
+    (kh, kw), (dh, dw) = kernel, dilation
+    th, tw = dh * (kh - 1), dw * (kw - 1)
+    return th // 2, th - th // 2, tw // 2, tw - tw // 2
 
 
 _CHANNELS = {
@@ -113,7 +176,63 @@ _INPUTS = [(h, w) for h in range(1, 7) for w in range(1, 7)]
 
 
 def grid() -> list[Config]:
-    """The deterministic grid: every kernel shape x stride x padding x dilation x groups
+    """The base grid (1296 configurations), then the targeted :data:`FAMILIES`."""
+    return base_grid() + [Config(*row) for rows in FAMILIES.values() for row in rows]
+
+
+def family(cfg: Config) -> str:
+    """The name of the family ``cfg`` belongs to (``'base grid'`` when none)."""
+    row = (cfg.in_hw, cfg.kernel, cfg.stride, cfg.padding, cfg.dilation, cfg.channels, cfg.groups)
+    return next((name for name, rows in FAMILIES.items() if row in rows), "base grid")
+
+
+# What the base grid, square and symmetric on every axis and depthwise whenever grouped,
+# cannot see. Rows: (input, kernel, stride, padding, dilation, (in, out) channels, groups).
+FAMILIES = {
+    # A channel order wrong across groups is invisible with one channel per group.
+    "several channels per group": [
+        ((4, 5), (2, 3), (1, 1), (1, 1), (1, 1), (4, 6), 2),
+        ((5, 4), (3, 2), (2, 2), (1, 0), (1, 1), (4, 6), 2),
+        ((5, 6), (2, 2), (2, 1), (0, 1), (2, 1), (6, 4), 2),
+        ((4, 4), (3, 3), (1, 1), (2, 2), (2, 2), (4, 4), 2),
+        ((5, 5), (2, 2), (3, 3), (1, 1), (1, 1), (6, 6), 3),
+        ((4, 6), (3, 2), (1, 2), (0, 1), (1, 1), (6, 3), 3),
+        ((6, 5), (1, 2), (2, 1), (0, 0), (1, 2), (4, 2), 2),
+        ((3, 4), (2, 2), (1, 1), (0, 0), (1, 1), (2, 4), 2),
+    ],
+    # Height and width with their own stride, padding and dilation: a swapped axis shows.
+    "per-axis stride, padding, dilation": [
+        ((5, 6), (2, 3), (1, 2), (0, 1), (1, 2), (2, 3), 1),
+        ((6, 5), (3, 2), (2, 1), (1, 0), (2, 1), (1, 2), 1),
+        ((6, 6), (3, 3), (3, 2), (2, 1), (1, 2), (2, 2), 2),
+        ((4, 6), (2, 2), (2, 3), (1, 2), (1, 1), (3, 1), 1),
+        ((5, 5), (3, 2), (1, 3), (0, 2), (2, 1), (2, 3), 1),
+        ((6, 6), (2, 3), (3, 1), (2, 0), (1, 2), (1, 1), 1),
+        ((5, 6), (3, 3), (2, 3), (1, 2), (2, 1), (2, 1), 1),
+        ((6, 5), (2, 2), (3, 2), (0, 1), (2, 3), (3, 2), 1),
+        ((4, 5), (1, 3), (1, 2), (2, 0), (1, 2), (2, 2), 1),
+        ((5, 6), (2, 3), (2, 1), (1, 1), (1, 2), (4, 6), 2),
+    ],
+    # top != bottom, left != right: 'same' with an even kernel (odd dilation), PyTorch's
+    # rule putting the extra row/column at the bottom/right, and explicit uneven amounts.
+    "uneven padding ('same' with even kernels, explicit amounts)": [
+        ((4, 5), (2, 2), (1, 1), "same", (1, 1), (2, 3), 1),
+        ((5, 4), (2, 3), (1, 1), "same", (1, 1), (1, 2), 1),
+        ((4, 4), (4, 2), (1, 1), "same", (1, 1), (2, 2), 1),
+        ((5, 5), (2, 2), (1, 1), "same", (3, 1), (3, 1), 1),
+        ((4, 6), (2, 4), (1, 1), "same", (1, 3), (4, 6), 2),
+        ((3, 5), (3, 2), (1, 1), "same", (2, 1), (1, 1), 1),
+        ((4, 4), (3, 3), (1, 1), "same", (1, 2), (2, 2), 2),
+        ((5, 6), (2, 3), (2, 2), (0, 1, 2, 0), (1, 1), (2, 3), 1),
+        ((6, 5), (3, 2), (2, 3), (2, 0, 1, 1), (1, 2), (1, 2), 1),
+        ((5, 5), (2, 2), (3, 1), (1, 2, 0, 1), (2, 1), (4, 2), 2),
+        ((4, 6), (3, 3), (1, 2), (0, 2, 1, 0), (1, 1), (2, 2), 1),
+    ],
+}
+
+
+def base_grid() -> list[Config]:
+    """The deterministic base grid: every kernel shape x stride x padding x dilation x groups
     combination (324 of them), each with four input sizes and channel pairs taken in
     turn from fixed lists (inputs 1..6 x 1..6, rectangular included), skipping sizes
     the kernel does not fit. 1296 configurations.
@@ -147,8 +266,7 @@ def weight_gradient(x: np.ndarray, grad: np.ndarray, cfg: Config) -> np.ndarray:
     """
     c_in, o_total = cfg.channels
     c_group, o_group = c_in // cfg.groups, o_total // cfg.groups
-    ph, pw = cfg.padding
-    xp = S.pad2d(x, (ph, pw))
+    xp = S.pad2d(x, cfg.pads)
     kh, kw = cfg.kernel
     out = np.empty((o_total, c_group, kh, kw), dtype=object)
     for o in range(o_total):
@@ -163,9 +281,13 @@ def weight_gradient(x: np.ndarray, grad: np.ndarray, cfg: Config) -> np.ndarray:
 
 
 def input_gradient(grad: np.ndarray, w: np.ndarray, cfg: Config) -> np.ndarray:
-    """``∂L/∂x = conv_transpose2d(G, w)`` with the stride remainder as ``output_padding``."""
+    """``∂L/∂x = conv_transpose2d(G, w)`` with the stride remainder as ``output_padding``.
+
+    Uneven padding ``(top, bottom, left, right)`` pads the dilated ``G`` by
+    ``d(k-1) - top`` above and ``d(k-1) - bottom + remainder`` below.
+    """
     return S.conv_transpose2d(
-        grad, w, stride=cfg.stride, padding=cfg.padding, output_padding=cfg.remainder,
+        grad, w, stride=cfg.stride, padding=cfg.pads, output_padding=cfg.remainder,
         dilation=cfg.dilation, groups=cfg.groups,
     )  # fmt: skip
 
@@ -179,8 +301,9 @@ def _arrays(cfg: Config):
     return x, w, b, g
 
 
-def _brute(loss: Poly, names: np.ndarray) -> np.ndarray:
-    grads = loss.gradient()
+def _brute(loss: Poly | dict, names: np.ndarray) -> np.ndarray:
+    """``∂loss/∂names`` entry by entry; ``loss`` may be its gradient already (computed once)."""
+    grads = loss.gradient() if isinstance(loss, Poly) else loss
     out = np.empty(names.shape, dtype=object)
     for index in np.ndindex(names.shape):
         (name,) = next(iter(names[index].terms))
@@ -212,7 +335,8 @@ def prove_config(cfg: Config, conventions=(CORRELATION, CONVOLUTION), controls=T
             groups=cfg.groups,
         )  # fmt: skip
         loss = Poly.total((gi * yi for gi, yi in zip(g.reshape(-1), y.reshape(-1), strict=True)))
-        dx, dw, db = _brute(loss, x), _brute(loss, w), _brute(loss, b)
+        grads = loss.gradient()
+        dx, dw, db = _brute(grads, x), _brute(grads, w), _brute(grads, b)
         closed_dx = input_gradient(g, weight, cfg)
         closed_dw = weight_gradient(x, g, cfg)
         if convention == CONVOLUTION:
@@ -231,7 +355,8 @@ def prove_config(cfg: Config, conventions=(CORRELATION, CONVOLUTION), controls=T
 
 def touched_taps(cfg: Config) -> tuple[set[int], set[int]]:
     """Kernel rows and columns whose taps reach ``x`` (not only padding) for some output."""
-    (kh, kw), (sh, sw), (ph, pw), (dh, dw) = cfg.kernel, cfg.stride, cfg.padding, cfg.dilation
+    (kh, kw), (sh, sw), (dh, dw) = cfg.kernel, cfg.stride, cfg.dilation
+    ph, _, pw, _ = cfg.pads
     (h, w), (oh, ow) = cfg.in_hw, cfg.out_hw
     rows = {a for a in range(kh) for i in range(oh) if 0 <= i * sh + a * dh - ph < h}
     cols = {b for b in range(kw) for j in range(ow) if 0 <= j * sw + b * dw - pw < w}
@@ -253,12 +378,16 @@ def _controls(cfg: Config, x, w, g, closed_dw) -> dict[str, tuple[bool, Callable
       bottom/right so the shape fits), when some input row or column gets a gradient;
     * ``remainder-ignored``: the remainder rows placed at the top/left instead of the
       bottom/right (configurations with a stride remainder, where the transposed
-      convolution without ``output_padding`` is not empty).
+      convolution without ``output_padding`` is not empty);
+    * ``groups-interleaved``: the swapped weight's channels ordered ``j·G + g``
+      instead of ``g·(C/G) + j`` (groups with several input channels each; with
+      one channel per group both orders are the same).
     """
     (kh, kw), (eh, ew) = cfg.kernel, cfg.remainder
     dh, dw_ = cfg.dilation
-    ph, pw = cfg.padding
+    top, bottom, left, right = cfg.pads
     h, w_ = cfg.in_hw
+    c_group = cfg.channels[0] // cfg.groups
 
     def no_rot():
         return input_gradient(g, S.rot180(w), cfg)
@@ -266,18 +395,30 @@ def _controls(cfg: Config, x, w, g, closed_dw) -> dict[str, tuple[bool, Callable
     def transposed():
         return np.swapaxes(closed_dw, 2, 3)
 
-    def shifted():
-        # The transposed convolution with one row/column less padding before the gradient.
-        ext_h, ext_w = dh * (kh - 1) - ph, dw_ * (kw - 1) - pw
+    def transposed_conv(swapped, shift=0):
+        # The transposed convolution written out, ``shift`` rows/columns less padding first.
+        ext_h, ext_w = dh * (kh - 1), dw_ * (kw - 1)
         gd = S.pad2d(
-            S.dilate2d(g, cfg.stride), (ext_h - 1, ext_h + eh + 1, ext_w - 1, ext_w + ew + 1)
-        )
-        wt = S.rot180(S.swap_channels(w, cfg.groups))
-        return S.conv2d(gd, wt, dilation=cfg.dilation, groups=cfg.groups)
+            S.dilate2d(g, cfg.stride),
+            (ext_h - top - shift, ext_h - bottom + eh + shift,
+             ext_w - left - shift, ext_w - right + ew + shift),
+        )  # fmt: skip
+        return S.conv2d(gd, S.rot180(swapped), dilation=cfg.dilation, groups=cfg.groups)
+
+    def shifted():
+        return transposed_conv(S.swap_channels(w, cfg.groups), shift=1)
+
+    def interleaved():
+        # Channel g·C_g + j of the swapped weight put at j·G + g.
+        swapped = S.swap_channels(w, cfg.groups)
+        order = [0] * len(swapped)
+        for k, j in itertools.product(range(cfg.groups), range(c_group)):
+            order[j * cfg.groups + k] = k * c_group + j
+        return transposed_conv(swapped[order])
 
     def remainder_first():
         grad = S.conv_transpose2d(
-            g, w, stride=cfg.stride, padding=cfg.padding, dilation=cfg.dilation,
+            g, w, stride=cfg.stride, padding=cfg.pads, dilation=cfg.dilation,
             groups=cfg.groups,
         )  # fmt: skip
         return S.pad2d(grad, (eh, 0, ew, 0))
@@ -295,6 +436,7 @@ def _controls(cfg: Config, x, w, g, closed_dw) -> dict[str, tuple[bool, Callable
             (eh > 0 or ew > 0) and touched and min(h - eh, w_ - ew) >= 1,
             remainder_first,
         ),
+        "groups-interleaved": (cfg.groups > 1 and c_group > 1 and touched, interleaved),
     }
 
 
@@ -324,8 +466,56 @@ def tie_pattern(c: int, hw: tuple[int, int]) -> np.ndarray:
     )
 
 
+def tie_broken(values: np.ndarray) -> np.ndarray:
+    """``H·W·v - (row-major position)``: a point near ``v`` where max pooling is smooth.
+
+    values : integers (C, H, W). Where a window's maximum is tied, max
+    pooling has no derivative; the rule of cnnref and PyTorch sends the
+    gradient to the **first** maximum in row-major order. That is the
+    derivative at ``v - ε·position`` with ``ε = 1/(H·W)``: integers that
+    differ keep their order (they differ by at least 1 > ε·(H·W - 1)), and of
+    equal ones the earlier is now the larger, so every window has one maximum,
+    the first of ``v``'s. Returned scaled by ``H·W`` (integers, exact and
+    quicker for SymPy): a positive factor moves no maximum, and max pooling's
+    derivative depends only on which entry is each window's maximum.
+    """
+    _, h, w = values.shape
+    out = np.empty(values.shape, dtype=object)
+    for ch, i, j in np.ndindex(values.shape):
+        out[ch, i, j] = sp.Integer(int(values[ch, i, j]) * h * w - (i * w + j))
+    return out
+
+
+def max_pool_gradient(values: np.ndarray, g: np.ndarray, kernel, stride) -> np.ndarray:
+    """``∂L/∂x`` for ``L = Σ G ⊙ max_pool2d(x)``: ``sympy.diff`` of ``Max`` at :func:`tie_broken`.
+
+    No index map: :func:`derivations.symbolic.max_pool2d` is ``Max`` over each
+    window, and each partial derivative is taken by its definition, every
+    entry held at the point but ``x[m]``, which is a symbol; SymPy's
+    derivative of ``Max`` (a ``Heaviside``) is then evaluated at the point.
+    Only the windows of ``x[m]``'s own channel can contain it.
+    values : integers (C, H, W); g : polynomial variables (C, Ho, Wo).
+    """
+    point = tie_broken(values)
+    names = S.symbols("x", values.shape)
+    dx = np.empty(values.shape, dtype=object)
+    for m in np.ndindex(values.shape):
+        channel = point[m[0]].copy()
+        channel[m[1:]] = names[m]
+        y = S.max_pool2d(channel[None], kernel, stride)[0]
+        terms = []
+        for index in np.ndindex(y.shape):
+            if not y[index].has(names[m]):
+                continue  # a window without x[m]: its derivative is 0
+            slope = sp.Rational(sp.diff(y[index], names[m]).xreplace({names[m]: point[m]}))
+            if slope != 0:
+                terms.append(S.scale(g[(m[0], *index)], slope.p, slope.q))
+        dx[m] = S.total(terms)
+    return dx
+
+
 def prove_pooling(c, hw, kernel, stride) -> tuple[dict[str, bool], dict[str, bool]]:
-    """Adjoints of avg_pool2d and of max_pool2d (fixed argmax pattern) for one configuration."""
+    """Adjoint of avg_pool2d, and max_pool2d's gradient by SymPy's Max vs the argmax routing."""
     x = S.variables("x", (c, *hw))
     statements: dict[str, bool] = {}
     accepted: dict[str, bool] = {}
@@ -341,11 +531,10 @@ def prove_pooling(c, hw, kernel, stride) -> tuple[dict[str, bool], dict[str, boo
             S.avg_pool2d_backward(g, kernel, stride, hw)
         )
         accepted["avg-without-1/k"] = exactly_equal(dx, unscaled)
-    # max pooling on the region of a fixed argmax pattern
-    argmax = S.max_pool2d_argmax(tie_pattern(c, hw), kernel, stride)
-    y = S.max_pool2d_select(x, argmax, kernel, stride)
-    loss = Poly.total(gi * yi for gi, yi in zip(g.reshape(-1), y.reshape(-1), strict=True))
-    dx = _brute(loss, x)
+    # max pooling: SymPy's Max differentiated, against the routing by the argmax
+    values = tie_pattern(c, hw)
+    argmax = S.max_pool2d_argmax(values, kernel, stride)
+    dx = max_pool_gradient(values, g, kernel, stride)
     statements["max_pool2d"] = exactly_equal(
         dx, S.max_pool2d_backward(g, argmax, kernel, stride, hw)
     )
@@ -408,6 +597,16 @@ CONTROLS = {
         "Control: stride remainder rows placed at the top/left",
         r"\operatorname{pad}_{(r, 0)}\left(\operatorname{conv\_transpose2d}(G, w)\right)",
     ),
+    "groups-interleaved": (
+        "Control: swapped weight's channels ordered across groups wrongly",
+        r"\tilde w_{jG + g,\ i} = w_{g O_g + i,\ j} \quad\text{instead of}\quad "
+        r"\tilde w_{g C_g + j,\ i} = w_{g O_g + i,\ j}",
+    ),
+    "output-padding-at-top": (
+        "Control: output_padding rows placed at the top/left",
+        r"\langle \operatorname{conv2d}(x, w), G \rangle = \langle x, "
+        r"\operatorname{pad}_{(op, 0)}\operatorname{conv\_transpose2d}(G, w) \rangle",
+    ),
     "avg-without-1/k": (
         "Control: average-pooling adjoint without the factor 1/(kh kw)",
         r"\frac{\partial L}{\partial x} = \operatorname{conv\_transpose2d}(G, \mathbf{1})",
@@ -420,6 +619,21 @@ CONTROLS = {
 
 POOLING_CONTROLS = ("avg-without-1/k", "max-to-first-entry")
 
+ADJOINT = {
+    "adjoint": (
+        CORRELATION,
+        "conv_transpose2d is the adjoint of conv2d, for every output_padding",
+        r"\langle \operatorname{conv2d}(x, w)_{[:H_g,\ :W_g]},\ G \rangle = \langle x,\ "
+        r"\operatorname{conv\_transpose2d}(G, w;\ \mathrm{output\_padding} = op) \rangle"
+        r"\quad (0 \le op < \max(s, d))",
+    ),
+}
+METHOD_ADJOINT = "both inner products as exact sparse polynomials; coefficient comparison"
+METHOD_MAX = (
+    "sympy.diff of SymPy's Max over each window at the tie-broken point; "
+    "coefficient comparison entry by entry"
+)
+
 POOLING = {
     "avg_pool2d": (
         "Average-pooling adjoint",
@@ -427,21 +641,34 @@ POOLING = {
         r"(G, \mathbf{1})\ \text{(depthwise)}",
     ),
     "max_pool2d": (
-        "Max-pooling adjoint on a fixed argmax region",
-        r"\frac{\partial L}{\partial x_{m}} = \sum_{\text{windows with argmax } m} G",
+        "Max-pooling gradient: SymPy's Max against the routing by the first argmax",
+        r"\frac{\partial}{\partial x_m} \sum_i G_i \max_{q \in W_i} x_q "
+        r"\,\Big|_{x = v - \varepsilon\,\mathrm{pos}} = "
+        r"\sum_{i:\ m = \operatorname{argmax}^{\mathrm{first}}_{q \in W_i} v_q} G_i"
+        r"\quad (\varepsilon = \tfrac{1}{HW})",
     ),
 }
+
+
+def _record(key, title, statement, convention, method, outcomes, seconds, **extra) -> Proof:
+    failures = [label for label, holds in outcomes if not holds]
+    return Proof(
+        case=CASE, key=f"D5.{key}", title=title, statement=statement, convention=convention,
+        method=method, holds=not failures, seconds=seconds,
+        details={"configurations": len(outcomes), **extra, "failed": failures},
+    )  # fmt: skip
 
 
 def run(progress: Callable[[int, int], None] | None = None) -> list[Proof]:
     """Prove the grid; one aggregated record per statement and per control kind."""
     configs = grid()
     pools = pooling_grid()
+    transposes = output_padding_grid()
     results: dict[str, list] = {}
     control_results: dict[str, list] = {}
     seconds: dict[str, float] = {}
     start = time.perf_counter()
-    total_steps = len(configs) + len(pools)
+    total_steps = len(configs) + len(pools) + len(transposes)
     for n, cfg in enumerate(configs):
         outcome = prove_config(cfg)
         for key, holds in outcome.statements.items():
@@ -465,26 +692,55 @@ def run(progress: Callable[[int, int], None] | None = None) -> list[Proof]:
         if progress:
             progress(len(configs) + n + 1, total_steps)
     seconds["pooling"] = time.perf_counter() - start
+    start = time.perf_counter()
+    for n, tcfg in enumerate(transposes):
+        holds, accepted = prove_adjoint(tcfg)
+        results.setdefault("adjoint", []).append((tcfg.label, holds))
+        if accepted is not None:
+            control_results.setdefault("output-padding-at-top", []).append((tcfg.label, accepted))
+        if progress:
+            progress(len(configs) + len(pools) + n + 1, total_steps)
+    seconds["adjoint"] = time.perf_counter() - start
 
+    counts = Counter(family(cfg) for cfg in configs)
+    families = "; ".join(f"{name}: {counts[name]}" for name in ("base grid", *FAMILIES))
     proofs = worked_example()
-    for key, (convention, title, statement) in {**STATEMENTS, **_pooling_statements()}.items():
-        outcomes = results[key]
-        failures = [label for label, holds in outcomes if not holds]
+    for key, (convention, title, statement) in STATEMENTS.items():
         proofs.append(
-            Proof(
-                case=CASE,
-                key=f"D5.{key}",
-                title=title,
-                statement=statement,
-                convention=convention,
-                method=METHOD_POLY,
-                holds=not failures,
-                seconds=(
-                    seconds["grid"] / len(STATEMENTS)
-                    if key in STATEMENTS
-                    else seconds["pooling"] / len(POOLING)
-                ),
-                details={"configurations": len(outcomes), "failed": failures},
+            _record(
+                key,
+                title,
+                statement,
+                convention,
+                METHOD_POLY,
+                results[key],
+                seconds["grid"] / len(STATEMENTS),
+                families=families,
+            )
+        )
+    for key, (convention, title, statement) in _pooling_statements().items():
+        method = METHOD_MAX if key == "max_pool2d" else METHOD_POLY
+        proofs.append(
+            _record(
+                key,
+                title,
+                statement,
+                convention,
+                method,
+                results[key],
+                seconds["pooling"] / len(POOLING),
+            )
+        )
+    for key, (convention, title, statement) in ADJOINT.items():
+        proofs.append(
+            _record(
+                key,
+                title,
+                statement,
+                convention,
+                METHOD_ADJOINT,
+                results[key],
+                seconds["adjoint"],
             )
         )
     for key, (title, statement) in CONTROLS.items():
@@ -497,7 +753,7 @@ def run(progress: Callable[[int, int], None] | None = None) -> list[Proof]:
                 title=title,
                 statement=statement,
                 convention="none (pooling)" if key in POOLING_CONTROLS else CORRELATION,
-                method=METHOD_POLY,
+                method=METHOD_ADJOINT if key == "output-padding-at-top" else METHOD_POLY,
                 control=True,
                 holds=bool(accepted) or not outcomes,
                 details={"configurations": len(outcomes), "accepted": accepted},
@@ -547,14 +803,20 @@ def _pooling_statements() -> dict[str, tuple[str, str, str]]:
 
 
 def configurations_table() -> list[dict]:
-    """The grid as plain data, for the JSON record of the grid."""
+    """The grid as plain data, for the JSON record of the grid.
+
+    ``padding`` is ``[top, bottom, left, right]``; ``same`` says whether it
+    came from ``padding='same'``.
+    """
     return [
         {
+            "family": family(c),
             "input": list(c.in_hw),
             "kernel": list(c.kernel),
-            "stride": c.stride[0],
-            "padding": c.padding[0],
-            "dilation": c.dilation[0],
+            "stride": list(c.stride),
+            "padding": list(c.pads),
+            "same": c.padding == "same",
+            "dilation": list(c.dilation),
             "channels": list(c.channels),
             "groups": c.groups,
             "remainder": list(c.remainder),

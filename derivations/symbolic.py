@@ -238,6 +238,20 @@ def swap_channels(w: np.ndarray, groups: int = 1) -> np.ndarray:
     return out
 
 
+def _four(padding) -> tuple[int, int, int, int]:
+    """``padding`` as ``(top, bottom, left, right)``: an int, ``(ph, pw)`` or already four."""
+    if isinstance(padding, tuple | list) and len(padding) == 4:
+        if not all(isinstance(p, int) and not isinstance(p, bool) for p in padding):
+            raise TypeError(f"padding: expected four ints, got {padding!r}")
+        pads = tuple(padding)
+    else:
+        ph, pw = _pair(padding)
+        pads = (ph, ph, pw, pw)
+    if min(pads) < 0:
+        raise ValueError(f"padding: expected non-negative amounts, got {padding!r}")
+    return pads
+
+
 def conv_transpose2d(
     x, w, b=None, stride=1, padding=0, output_padding=0, dilation=1, groups=1
 ) -> np.ndarray:
@@ -247,18 +261,35 @@ def conv_transpose2d(
     ``output_padding`` at the bottom and right, then **cross-correlated**
     (dilation ``d``) with ``rot180(w)`` with the channel axes swapped.
 
+    ``padding`` is an int, ``(ph, pw)`` (PyTorch's forms) or ``(top, bottom,
+    left, right)``: the adjoint of a convolution with uneven padding (such as
+    ``'same'`` with an even kernel) is padded by ``d·(k-1) - top`` at the top
+    and ``d·(k-1) - bottom + output_padding`` at the bottom (likewise left and
+    right).
+
     x : (C_in, H, W); w : (C_in, C_out // groups, kh, kw); b : (C_out,) or None.
-    Returns (C_out, H_out, W_out) with ``H_out = (H-1)·sh - 2·ph + dh·(kh-1) + oph + 1``.
+    Returns (C_out, H_out, W_out) with
+    ``H_out = (H-1)·sh - top - bottom + dh·(kh-1) + oph + 1``.
     """
     x, w = np.array(x, dtype=object), np.array(w, dtype=object)
+    top, bottom, left, right = _four(padding)
+    even = (top, left) if (top, left) == (bottom, right) else 0
     geo = transpose_geometry(
-        (1, *x.shape), w.shape, stride, padding, output_padding, dilation, groups
+        (1, *x.shape), w.shape, stride, even, output_padding, dilation, groups
     )
     (kh, kw), (dh, dw) = geo.kernel, geo.dilation
-    ph, pw = _pair(padding)
     oph, opw = _pair(output_padding)
-    eh, ew = dh * (kh - 1) - ph, dw * (kw - 1) - pw
-    xd = pad2d(dilate2d(x, geo.stride), (eh, eh + oph, ew, ew + opw))
+    eh, ew = dh * (kh - 1), dw * (kw - 1)
+    pads = (eh - top, eh - bottom + oph, ew - left, ew - right + opw)
+    (sh, sw), (h, w_) = geo.stride, x.shape[-2:]
+    out_h = (h - 1) * sh + 1 + pads[0] + pads[1] - eh
+    out_w = (w_ - 1) * sw + 1 + pads[2] + pads[3] - ew
+    if min(out_h, out_w) < 1:
+        raise ValueError(
+            f"padding: the transposed convolution of x {x.shape} with kernel {(kh, kw)} and "
+            f"padding={padding!r} has an empty output"
+        )
+    xd = pad2d(dilate2d(x, geo.stride), pads)
     return conv2d(xd, rot180(swap_channels(w, groups)), b, dilation=geo.dilation, groups=groups)
 
 
@@ -294,6 +325,27 @@ def avg_pool2d_backward(grad, kernel, stride, input_hw) -> np.ndarray:
     # output_padding must stay below the stride; it does, being a remainder.
     summed = conv_transpose2d(grad, weight, stride=(sh, sw), output_padding=(rh, rw), groups=c)
     return np.vectorize(lambda v: scale(v, 1, kh * kw), otypes=[object])(summed)
+
+
+def max_pool2d(x, kernel, stride=None) -> np.ndarray:
+    """Max pooling without padding, by its definition: SymPy's ``Max`` of each window.
+
+    x : (C, H, W) of numbers or SymPy expressions -> (C, Ho, Wo). No index is
+    chosen here: each window's entries go to ``Max`` as they are (unevaluated,
+    so symbols are not compared), and which entry wins, and the derivative, are
+    SymPy's (``diff(Max(a, b, ...), a) = Heaviside(a - Max(b, ...))``). The
+    independent side of the max-pooling statement of D5; the routing by
+    :func:`max_pool2d_argmax` is the other.
+    """
+    x = np.array(x, dtype=object)
+    kh, kw = _pair(kernel)
+    sh, sw = _pair(kernel if stride is None else stride)
+    c, h, w = x.shape
+    out = np.empty((c, (h - kh) // sh + 1, (w - kw) // sw + 1), dtype=object)
+    for ch, i, j in itertools.product(*(range(n) for n in out.shape)):
+        window = x[ch, i * sh : i * sh + kh, j * sw : j * sw + kw].reshape(-1)
+        out[ch, i, j] = sp.Max(*window, evaluate=False)
+    return out
 
 
 def max_pool2d_argmax(values: np.ndarray, kernel, stride=None) -> np.ndarray:

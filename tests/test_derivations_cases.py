@@ -12,7 +12,17 @@ import shutil
 import pytest
 
 from derivations import cli, registry, writer
-from derivations.d5_grid import Config, grid, prove_config
+from derivations.d5_grid import (
+    FAMILIES,
+    Config,
+    base_grid,
+    grid,
+    pooling_grid,
+    prove_config,
+    prove_pooling,
+    tie_pattern,
+)
+from derivations.transpose_adjoint import output_padding_grid, prove_adjoint
 
 
 @pytest.fixture(scope="module")
@@ -67,7 +77,7 @@ def test_both_conventions_and_the_articles_activations_are_covered(cases):
 
 
 def test_d5_grid_is_large_and_varied(cases):
-    configs = grid()
+    configs = base_grid()
     assert len(configs) >= 1000
     assert {c.in_hw[0] for c in configs} == set(range(1, 7))
     assert {c.in_hw[1] for c in configs} == set(range(1, 7))
@@ -80,8 +90,111 @@ def test_d5_grid_is_large_and_varied(cases):
     assert {n for c in configs for n in c.channels} == {1, 2, 3}
     assert sum(c.remainder != (0, 0) for c in configs) > 300
     records = {p.key: p for p in _proofs(cases) if p.case == "D5"}
-    assert records["D5.corr.dx"].details["configurations"] == len(configs)
+    assert records["D5.corr.dx"].details["configurations"] == len(grid())
     assert records["D5.control.remainder-ignored"].details["configurations"] > 100
+    assert records["D5.adjoint"].details["configurations"] == len(output_padding_grid())
+
+
+def test_d5_families_reach_what_the_base_grid_cannot():
+    base, configs = base_grid(), grid()
+    extra = configs[len(base) :]
+    assert len(extra) == sum(len(rows) for rows in FAMILIES.values())
+    # The base grid: square and symmetric hyper-parameters, every grouped layer depthwise.
+    for c in base:
+        assert c.stride[0] == c.stride[1] and c.dilation[0] == c.dilation[1]
+        assert c.padding[0] == c.padding[1]
+        assert c.groups == 1 or c.channels[0] == c.groups
+
+    def per_group(c):
+        return c.channels[0] // c.groups, c.channels[1] // c.groups
+
+    assert sum(c.groups > 1 and min(per_group(c)) > 1 for c in extra) >= 5
+    assert any(c.groups == 3 and min(per_group(c)) > 1 for c in extra)
+    assert any(c.stride[0] != c.stride[1] for c in extra)
+    assert any(c.dilation[0] != c.dilation[1] for c in extra)
+    assert any(len(c.padding) == 2 and c.padding[0] != c.padding[1] for c in extra)
+    same = [c for c in extra if c.padding == "same"]
+    assert any(c.pads[0] != c.pads[1] and c.pads[2] != c.pads[3] for c in same)
+    assert any(c.kernel[0] % 2 == 0 and c.pads[0] != c.pads[1] for c in same)
+    explicit = [c for c in extra if c.padding != "same" and len(c.padding) == 4]
+    assert any(c.stride != (1, 1) and c.pads[0] != c.pads[1] for c in explicit)
+    assert all(c.valid() for c in extra)
+
+
+def test_same_padding_is_pytorchs_rule():
+    """d(k-1) zeros per axis, the odd one at the bottom/right (PyTorch's _conv_forward rule)."""
+    from derivations.d5_grid import same_padding
+
+    # (kernel, dilation) -> (top, bottom, left, right), worked out by hand
+    table = {
+        ((2, 2), (1, 1)): (0, 1, 0, 1),
+        ((4, 2), (1, 1)): (1, 2, 0, 1),
+        ((2, 2), (3, 1)): (1, 2, 0, 1),
+        ((2, 4), (1, 3)): (0, 1, 4, 5),
+        ((3, 3), (1, 2)): (1, 1, 2, 2),
+        ((1, 1), (1, 1)): (0, 0, 0, 0),
+    }
+    for (kernel, dilation), pads in table.items():
+        assert same_padding(kernel, dilation) == pads
+
+
+@pytest.mark.parametrize("name", list(FAMILIES))
+def test_d5_families_hold_on_their_own(name):
+    # Each family outside the worker pool (a second or less): every statement proven, every
+    # control that applies rejected.
+    for row in FAMILIES[name]:
+        outcome = prove_config(Config(*row))
+        assert all(outcome.statements.values()), (Config(*row).label, outcome.statements)
+        assert not any(outcome.controls.values()), (Config(*row).label, outcome.controls)
+
+
+def test_d5_groups_control_applies_only_with_several_channels_per_group():
+    applied = [row for rows in FAMILIES.values() for row in rows]
+    seen = {
+        Config(*row): "groups-interleaved" in prove_config(Config(*row)).controls
+        for row in applied
+    }
+    assert any(seen.values())
+    for cfg, has_control in seen.items():
+        assert has_control == (cfg.groups > 1 and cfg.channels[0] // cfg.groups > 1)
+
+
+def test_d5_adjoint_covers_every_output_padding():
+    configs = output_padding_grid()
+    geometries = {(c.stride, c.dilation) for c in configs}
+    for stride, dilation in geometries:
+        seen = {c.output_padding for c in configs if (c.stride, c.dilation) == (stride, dilation)}
+        allowed = {
+            (a, b)
+            for a in range(max(stride[0], dilation[0]))
+            for b in range(max(stride[1], dilation[1]))
+        }
+        assert seen == allowed
+    # output_padding at or past the stride (allowed when the dilation is larger) is covered
+    assert any(op >= s for c in configs for op, s in zip(c.output_padding, c.stride, strict=True))
+    for c in configs:
+        holds, control_accepted = prove_adjoint(c)
+        assert holds, c.label
+        assert control_accepted is not True, c.label
+
+
+def test_d5_max_pooling_holds_on_its_own():
+    # SymPy's Max against the argmax routing, outside the worker pool (a few seconds).
+    configs = pooling_grid()
+    for row in configs:
+        statements, accepted = prove_pooling(*row)
+        assert statements["max_pool2d"], row
+        assert not accepted.get("max-to-first-entry", False), row
+    # The numbers do have tied maxima where the first and the last differ.
+    ties = 0
+    for c, (h, w), (kh, kw), (sh, sw) in configs:
+        v = tie_pattern(c, (h, w))
+        for ch in range(c):
+            for i in range(0, h - kh + 1, sh):
+                for j in range(0, w - kw + 1, sw):
+                    window = v[ch, i : i + kh, j : j + kw]
+                    ties += int((window == window.max()).sum() > 1)
+    assert ties > 100
 
 
 def test_committed_outputs_are_current(cases):
@@ -180,6 +293,73 @@ def test_bad_arguments_exit_2_and_write_nothing(argv, message, tmp_path, capsys,
     err = capsys.readouterr().err
     assert message in err
     assert not out_dir.exists()
+
+
+# Values a careless parser lets through: digits int() refuses ('²') or reads (Arabic-Indic
+# '٣', full-width '３'), signs, empty strings, letters, too many or too few parts.
+BAD_NUMBERS = ["²", "٣", "３", "-1", "", "x", "3x", "1x2x3", "+2", "2.0", "2\t"]
+BAD_PROVE = [
+    *((flag, value) for flag in ("--stride", "--padding", "--dilation") for value in BAD_NUMBERS),
+    *(("--input", v) for v in [*BAD_NUMBERS, "5", "5x0"]),
+    *(("--kernel", v) for v in [*BAD_NUMBERS, "3", "0x2"]),
+    *(("--channels", v) for v in ["²:1", "2:٣", "-1:2", "", "x", "3x", "1x2x3", "2:3:4", "2"]),
+    *(("--groups", v) for v in ["²", "٣", "-1", "", "x", "3x", "1x2x3", "0", "9"]),
+    ("--padding", "SAME"),
+    ("--format", "html"),
+]
+
+
+@pytest.mark.parametrize("flag, value", BAD_PROVE, ids=repr)
+def test_prove_rejects_each_bad_argument_in_one_line(flag, value, capsys):
+    argv = ["prove", "--input", "5x7", "--kernel", "3x2", flag, value]
+    try:
+        code = cli.main(argv)
+    except SystemExit as exit_:  # argparse's own errors (type checks, choices)
+        code = exit_.code
+    assert code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert flag in lines[0] and ("expected" in lines[0] or "choose from" in lines[0])
+    assert "Traceback" not in captured.err
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "３", "-1", "", "x", "3x", "1x2x3", "0", "100000"])
+def test_jobs_rejects_each_bad_value_in_one_line(value, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--jobs", value, "--out", str(tmp_path / "out")])
+    assert exit_.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "--jobs" in lines[0] and "expected" in lines[0]
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("value", ["", " ", "a-file"])
+def test_out_must_name_a_folder(value, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a-file").write_text("not a folder\n")
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["--out", value])
+    assert exit_.value.code == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and "--out" in lines[0] and "expected a folder" in lines[0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a-file"]
+
+
+def test_prove_reads_plain_digits_with_spaces_around(capsys):
+    argv = ["prove", "--input", "5 x 7", "--kernel", "3x2", "--stride", " 2", "--groups", "1 "]
+    assert cli.main(argv) == 0
+    assert "input 5x7, kernel 3x2, stride 2" in capsys.readouterr().out
+
+
+def test_prove_accepts_same_padding_and_refuses_it_with_a_stride(capsys):
+    argv = ["prove", "--input", "4x5", "--kernel", "2x2", "--padding", "same"]
+    assert cli.main([*argv, "--channels", "4:6", "--groups", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "padding same (0,1,0,1)" in out and "verdict: all proven" in out
+    assert cli.main([*argv, "--stride", "2"]) == 2
+    assert "--padding: 'same' expected --stride 1, got '2'" in capsys.readouterr().err
 
 
 def test_prove_config_catches_a_wrong_closed_form(monkeypatch):

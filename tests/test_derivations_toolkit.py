@@ -54,6 +54,17 @@ TRANSPOSE_CASES = [
     dict(x=(4, 3, 4), w=(4, 1, 3, 2), stride=2, padding=1, output_padding=1, dilation=2, groups=2),
     dict(x=(2, 3, 2), w=(2, 3, 2, 3), stride=3, padding=2, output_padding=(2, 1)),
     dict(x=(3, 2, 3), w=(3, 2, 1, 1), stride=2, padding=0, output_padding=1),
+    # output_padding at or past the stride, allowed because the dilation is larger
+    dict(x=(2, 2, 3), w=(2, 1, 2, 2), stride=1, dilation=2, output_padding=1),
+    dict(
+        x=(4, 2, 3),
+        w=(4, 1, 3, 2),
+        stride=(3, 2),
+        padding=(1, 0),
+        output_padding=(2, 2),
+        dilation=(2, 3),
+        groups=2,
+    ),
 ]
 
 
@@ -81,6 +92,27 @@ def test_single_channel_ops_match_cnnref(mode, rng):
     np.testing.assert_allclose(
         S.substitute(S.dilate2d(x, (2, 3)), values), cnnref.dilate2d(xv, (2, 3))
     )
+
+
+def test_uneven_padding_of_the_transposed_convolution_is_the_input_gradient(rng):
+    # (top, bottom, left, right) = (0, 1, 2, 0): the adjoint of a convolution padded unevenly
+    g, w = S.symbols("g", (2, 3, 3)), S.symbols("w", (2, 2, 2, 3))
+    values, (gv, wv) = _values(rng, g, w)
+    pads, stride = (0, 1, 2, 0), (2, 2)
+    xv = rng.standard_normal((1, 2, 5, 6))  # conv output 3x3, stride remainder (0, 1)
+    grad_x, _, _ = cnnref.conv2d_backward(gv[None], xv, wv, stride=stride, padding=pads)
+    got = S.conv_transpose2d(g, w, stride=stride, padding=pads, output_padding=(0, 1))
+    np.testing.assert_allclose(S.substitute(got, values), grad_x[0], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "padding, message",
+    [((0, -1, 0, 0), "padding: expected non-negative"), ((4, 4, 0, 0), "empty output")],
+)
+def test_transposed_convolution_names_a_bad_padding(padding, message):
+    g, w = S.symbols("g", (1, 2, 2)), S.symbols("w", (1, 1, 2, 2))
+    with pytest.raises(ValueError, match=message):
+        S.conv_transpose2d(g, w, padding=padding)
 
 
 def test_negative_padding_crops():
@@ -120,6 +152,39 @@ def test_max_pool_argmax_takes_the_first_maximum():
     x = S.symbols("x", (1, 2, 4))
     picked = S.max_pool2d_select(x, S.max_pool2d_argmax(values, 2), 2)
     assert list(picked.reshape(-1)) == [x[0, 0, 1], x[0, 0, 2]]
+
+
+def test_max_pool_by_max_matches_cnnref(rng):
+    x = S.symbols("x", (2, 5, 6))
+    values, (xv,) = _values(rng, x)
+    for kernel, stride in (((2, 3), (2, 2)), ((3, 2), (1, 3)), (2, None)):
+        got = S.substitute(S.max_pool2d(x, kernel, stride), values)
+        np.testing.assert_array_equal(got, cnnref.max_pool2d(xv[None], kernel, stride)[0])
+
+
+@pytest.mark.parametrize(
+    "values, kernel, stride, expected",
+    [
+        # windows [[1, 3], [3, 2]] and [[3, 0], [1, 1]]: the first 3 of each wins
+        ([[[1, 3, 3, 0], [3, 2, 1, 1]]], 2, 2, [[[0, "g_111", "g_112", 0], [0, 0, 0, 0]]]),
+        # all equal, overlapping windows: each window's first entry, in row-major order
+        ([[[2, 2, 2], [2, 2, 2]]], 2, 1, [[["g_111", "g_112", 0], [0, 0, 0]]]),
+        # a column of ties under a 2x1 window, stride 1: the upper entry each time
+        ([[[5], [5], [5]]], (2, 1), 1, [[["g_111"], ["g_121"], [0]]]),
+    ],
+)
+def test_max_pool_gradient_by_max_follows_the_first_maximum(values, kernel, stride, expected):
+    from derivations.d5_grid import max_pool_gradient
+
+    values = np.array(values)
+    oh = (values.shape[1] - S._pair(kernel)[0]) // S._pair(stride)[0] + 1
+    ow = (values.shape[2] - S._pair(kernel)[1]) // S._pair(stride)[1] + 1
+    g = S.variables("g", (values.shape[0], oh, ow))
+    got = max_pool_gradient(values, g, kernel, stride)
+    want = np.vectorize(
+        lambda e: Poly.variable(e) if isinstance(e, str) else Poly(), otypes=[object]
+    )(np.array(expected, dtype=object))
+    assert exactly_equal(got, want)
 
 
 def test_poly_gradient_agrees_with_sympy_diff(rng):
@@ -177,6 +242,12 @@ GRID_SAMPLES = [
     ((6, 4), (2, 3), (3, 3), (2, 2), (1, 1), (2, 2), 2),
     ((4, 6), (3, 3), (2, 2), (0, 0), (1, 1), (3, 1), 1),
     ((3, 5), (1, 3), (3, 3), (2, 2), (2, 2), (1, 2), 1),
+    # the families: several channels per group, per-axis, 'same' with an even kernel, uneven
+    ((5, 4), (3, 2), (2, 2), (1, 0), (1, 1), (4, 6), 2),
+    ((5, 6), (2, 3), (2, 1), (1, 1), (1, 2), (4, 6), 2),
+    ((5, 5), (2, 2), (1, 1), "same", (3, 1), (3, 1), 1),
+    ((4, 6), (2, 4), (1, 1), "same", (1, 3), (4, 6), 2),
+    ((6, 5), (3, 2), (2, 3), (2, 0, 1, 1), (1, 2), (1, 2), 1),
 ]
 
 

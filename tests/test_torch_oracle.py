@@ -15,6 +15,7 @@ import zlib
 
 import numpy as np
 import pytest
+import sympy as sp
 
 from cnnref import (
     conv2d,
@@ -26,6 +27,8 @@ from cnnref import (
     conv_transpose2d_naive,
 )
 from cnnref.geometry import conv_geometry
+from derivations import symbolic as S
+from derivations.d5_grid import FAMILIES, Config, prove_config
 
 from .helpers import assert_close
 
@@ -209,3 +212,42 @@ def test_an_empty_batch_gives_empty_outputs_and_zero_weight_gradients(torch, hw)
         groups=2,
     )
     assert z.shape == tuple(expected.shape)
+
+
+@pytest.mark.parametrize(
+    "row", [row for rows in FAMILIES.values() for row in rows], ids=lambda r: Config(*r).label
+)
+def test_d5_family_closed_forms_match_torch(torch, row):
+    """The closed forms D5 proves for its families, at random numbers, against PyTorch autograd.
+
+    'same' goes to PyTorch as 'same' (its own rule for the odd zero), explicit
+    uneven amounts as an F.pad of the input first, as nn.Conv2d does.
+    """
+    cfg = Config(*row)
+    outcome = prove_config(cfg, controls=False)
+    assert all(outcome.statements.values())
+    c, o = cfg.channels
+    rng = np.random.default_rng(zlib.crc32(cfg.label.encode()))
+    x = rng.standard_normal((1, c, *cfg.in_hw))
+    w = rng.standard_normal((o, c // cfg.groups, *cfg.kernel))
+    b = rng.standard_normal(o)
+    grad_y = rng.standard_normal((1, o, *cfg.out_hw))
+    kw = {"stride": cfg.stride, "dilation": cfg.dilation, "groups": cfg.groups}
+    xt = torch.tensor(x, requires_grad=True)
+    wt = torch.tensor(w, requires_grad=True)
+    if cfg.padding == "same" or len(cfg.padding) == 2:
+        padded = xt
+        kw["padding"] = cfg.padding
+    else:
+        top, bottom, left, right = cfg.padding
+        padded = torch.nn.functional.pad(xt, (left, right, top, bottom))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Using padding='same'")
+        yt = torch.nn.functional.conv2d(padded, wt, torch.tensor(b), **kw)
+    yt.backward(torch.tensor(grad_y))
+    values = {}
+    for name, arr in (("x", x[0]), ("w", w), ("g", grad_y[0])):
+        for index in np.ndindex(arr.shape):
+            values[sp.Symbol(S.entry_name(name, index), real=True)] = arr[index]
+    for key, expected in (("corr.dx", xt.grad.numpy()[0]), ("corr.dw", wt.grad.numpy())):
+        assert_close(S.substitute(outcome.formulas[key], values), expected, RTOL, key)

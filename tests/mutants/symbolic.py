@@ -32,6 +32,50 @@ MUTANTS = [
         ),
     ),
     Mutant(
+        name="symbolic-swap-channels-across-groups",
+        target="symbolic toolkit",
+        description="the symbolic channel swap of the transposed convolution orders the "
+        "output channels j*groups + g instead of g*(C/groups) + j",
+        source="a channel swap that is right whenever each group has one channel (depthwise)",
+        tests=(f"{CASES}::test_d5_families_hold_on_their_own",),
+        patches=(
+            Patch(
+                "derivations/symbolic.py",
+                "                out[g * co_group + j, i] = w[g * ci_group + i, j]\n",
+                "                out[j * groups + g, i] = w[g * ci_group + i, j]\n",
+            ),
+        ),
+    ),
+    Mutant(
+        name="symbolic-max-pool-last-maximum",
+        target="symbolic toolkit",
+        description="the symbolic max-pool argmax takes the last maximum of a window on ties "
+        "instead of the first",
+        source="argmax written as a scan with >= instead of >: the tie rule reversed",
+        tests=(f"{CASES}::test_d5_max_pooling_holds_on_its_own",),
+        patches=(
+            Patch(
+                "derivations/symbolic.py",
+                "int(np.argmax(window.reshape(-1)))  # first maximum\n",
+                "window.size - 1 - int(np.argmax(window.reshape(-1)[::-1]))\n",
+            ),
+        ),
+    ),
+    Mutant(
+        name="symbolic-max-pool-window-off-by-one",
+        target="symbolic toolkit",
+        description="the symbolic max-pool argmax reads each window one column to the right",
+        source="an off-by-one in the window's start: the classic slicing slip",
+        tests=(f"{CASES}::test_d5_max_pooling_holds_on_its_own",),
+        patches=(
+            Patch(
+                "derivations/symbolic.py",
+                "j * sw : j * sw + kw]\n",
+                "j * sw + 1 : j * sw + kw + 1]\n",
+            ),
+        ),
+    ),
+    Mutant(
         name="generated-code-edited-by-hand",
         target="generated code",
         description="the generated D1 module is 'fixed' by hand: its kernel gradient transposed",
