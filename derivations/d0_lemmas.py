@@ -346,7 +346,7 @@ def _transpose_chain() -> Chain:
                 "substitute $a = p - i,\\ b = q - j$",
                 r"\sum_{a,b} k_{ab}\,\delta_{p-a,\,q-b}",
                 value=_array((3, 3), window),
-                conditions=(r"\delta = 0 \text{ outside its range}",),
+                conditions=(r"\delta_{ij} = 0 \ \ (i \notin [0, 1] \lor j \notin [0, 1])",),
             ),
             Step(
                 "recognise a full convolution",

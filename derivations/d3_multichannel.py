@@ -307,8 +307,8 @@ FIGURES = {
             Stage("P", (3, 1, 3), "pooled"),
             Stage("L", (), "loss"),
         ),
-        operations=("⋆ K + b", "f", "max 2×2", "w · p, σ, ½(ŷ−t)²"),
-        gap=84,
+        operations=("⋆ K + b", "f", "max 2×2", "dense, σ"),
+        gap=76,
     ),
 }
 

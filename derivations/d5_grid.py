@@ -660,12 +660,15 @@ def _strided_input_chain() -> Chain:
                 r"\bigl(\operatorname{pad}_{1,2}(\tilde G) \star \operatorname{rot180}(w)"
                 r"\bigr)_{rc}",
                 value=S.correlate2d(S.pad2d(dilated, (1, 2, 1, 2)), S.rot180(w), "valid"),
-                conditions=(r"\text{pad 1 at the top and left, 2 at the bottom and right}",),
+                conditions=(
+                    r"(\mathrm{top}, \mathrm{bottom}, \mathrm{left}, \mathrm{right})"
+                    r" = (1, 2, 1, 2)",
+                ),
             ),
             Step(
                 "recognise the transposed convolution",
                 r"\operatorname{conv\_transpose2d}(G, w;\ s = 2,\ "
-                r"\text{output\_padding} = 1)_{rc}",
+                r"\mathrm{output\_padding} = 1)_{rc}",
                 value=S.conv_transpose2d(G[None], w[None, None], stride=2, output_padding=1)[0],
             ),
         ),

@@ -132,6 +132,8 @@ def _pipeline(p: Pipeline) -> str:
             for layer in reversed(range(depth)):
                 ox, oy = x + 6 * layer, y0 - 6 * layer
                 body.append(_rect(ox, oy, cols * cell, rows * cell, width=1.2))
+                if layer:  # channels behind the front one: outlines only
+                    continue
                 for r in range(rows):
                     for c in range(cols):
                         body.append(_rect(ox + c * cell, oy + r * cell, cell, cell, width=0.6))

@@ -161,8 +161,7 @@ def input_gradient(
             rf"\sum_{{a,b}} {k}_{{ab}}\,\delta_{{r-a,\,c-b}}",
             value=_array(shape, window),
             conditions=(
-                r"\delta_{ij} = 0 \text{ outside its } "
-                rf"{oh}\times{ow} \text{{ range}}",
+                rf"\delta_{{ij}} = 0 \ \ (i \notin [0, {oh - 1}] \lor j \notin [0, {ow - 1}])",
             ),
             note=(
                 "The same sum, written from the point of view of the input $x_{rc}$: it now "
