@@ -292,13 +292,24 @@ def index_page(cases: list[tuple[dict, list[Proof]]]) -> str:
         "convolution* $X * K = X \\star \\operatorname{rot180}(K)$ is what the source articles "
         "write. Every statement says which one it uses.\n"
     )
-    out.append("| case | statements proven | negative controls rejected | page |")
-    out.append("|---|---|---|---|")
+    out.append(
+        "Each case is also a chapter: the network, the forward pass, the derivation as a "
+        "chain of equalities whose every step SymPy checks on its own, the result written out "
+        "at the chapter's sizes, the certificates of the statements, and exercises.\n"
+    )
+    out.append(
+        "| case | statements proven | negative controls rejected | derivation steps checked "
+        "| page |"
+    )
+    out.append("|---|---|---|---|---|")
     for case, proofs in cases:
         c = counts(proofs)
+        steps = step_counts(case.get("chapter"))
+        shown = f"{steps['proven']} / {steps['steps']}" if steps["steps"] else "—"
         out.append(
             f"| {case['case']} — {case['title']} | {c['proven']} / {c['statements']} "
-            f"| {c['rejected']} / {c['controls']} | [{case['slug']}]({case['slug']}.md) |"
+            f"| {c['rejected']} / {c['controls']} | {shown} "
+            f"| [{case['slug']}]({case['slug']}.md) |"
         )
     out.append("")
     out.append(
