@@ -251,14 +251,13 @@ def networks() -> list:
                 description=(
                     "Z1 = X ⋆ K1 (3x3), A1 = tanh(Z1), Z2 = A1 ⋆ K2 (2x2), A2 = arctan(Z2),\n"
                     "a = A2 flattened row-major, u = Σ_i w_i a_i, ŷ = logistic(u),\n"
-                    "L = ½ (ŷ - t)²; ⋆ is valid cross-correlation. The kernel K1 has the\n"
-                    "symbols k_ij, K2 the symbols m_ij."
+                    "L = ½ (ŷ - t)²; ⋆ is valid cross-correlation."
                 ),
                 convention=CORRELATION,
                 arguments=[
                     argument("x", X, "input X"),
-                    argument("k", K1, "first kernel K1"),
-                    argument("m", K2, "second kernel K2"),
+                    argument("k1", K1, "first kernel K1"),
+                    argument("k2", K2, "second kernel K2"),
                     argument("w", w, "dense weights"),
                     argument("t", t, "target"),
                 ],
