@@ -339,6 +339,59 @@ def _delta_chain(f: Activation, sigma: Activation) -> Chain:
     )
 
 
+def _convolution_chain(f: Activation, sigma: Activation) -> Chain:
+    """The article's convention, ``Z = X * K``: ``∂L/∂K = rot180(X ⋆ δ)``."""
+    X, K, _, Z, head, _, _ = _network(CONVOLUTION, f, sigma)
+    delta = S.symbols("delta", (2, 2))
+    dZ, _, _ = delta_with_free_z(f, sigma)
+    at_Z = dict(zip(S.symbols("z", (2, 2)).reshape(-1), Z.reshape(-1), strict=True))
+    bind = steps.delta_binding(delta, [[e.xreplace(at_Z) for e in row] for row in dZ])
+    through_z = np.empty((2, 2), dtype=object)
+    survivors = np.empty((2, 2), dtype=object)
+    for a, b in np.ndindex(2, 2):
+        through_z[a, b] = sum(delta[i, j] * Z[i, j].diff(K[a, b]) for i, j in np.ndindex(2, 2))
+        survivors[a, b] = sum(delta[i, j] * X[i + 1 - a, j + 1 - b] for i, j in np.ndindex(2, 2))
+    correlation = S.correlate2d(X, delta, "valid")
+    read_back = np.array(
+        [[correlation[1 - a, 1 - b] for b in range(2)] for a in range(2)], dtype=object
+    )
+    return Chain(
+        key="D1.steps.dK-convolution",
+        title="The kernel gradient in the article's convention: rotated back",
+        start=r"\frac{\partial L}{\partial k_{ab}}",
+        start_value=gradient(head.loss, K),
+        intro=(
+            "With a true convolution, $z_{ij} = \\sum_{p,q} x_{i+p,\\,j+q}\\,k_{1-p,\\,1-q}$: "
+            "the layer reads its kernel backwards, so its gradient comes out rotated. "
+            "Leaving out the last step is the error the article later corrected."
+        ),
+        steps=(
+            Step(
+                "chain rule through every $z_{ij}$",
+                r"\sum_{i,j} \delta_{ij}\,\frac{\partial z_{ij}}{\partial k_{ab}}",
+                value=through_z,
+                bind=bind,
+                conditions=(r"\delta_{ij} = \partial L / \partial z_{ij}",),
+            ),
+            Step(
+                "only the tap $1 - p = a,\\ 1 - q = b$ survives",
+                r"\sum_{i,j} \delta_{ij}\,x_{i+1-a,\,j+1-b}",
+                value=survivors,
+            ),
+            Step(
+                "recognise a correlation, read at $(1 - a, 1 - b)$",
+                r"(X \star \delta)_{1-a,\,1-b}",
+                value=read_back,
+            ),
+            Step(
+                "definition of rot180",
+                r"\operatorname{rot180}(X \star \delta)_{ab}",
+                value=S.rot180(correlation),
+            ),
+        ),
+    )
+
+
 def chapter() -> Chapter:
     """The textbook section: δ, the kernel gradient, the input gradient, the results, exercises."""
     f, sigma = ACTIVATIONS[0]
@@ -351,6 +404,7 @@ def chapter() -> Chapter:
         _delta_chain(f, sigma),
         steps.kernel_gradient("D1.steps.dK", X, K, delta, gradient(head.loss, K), bind),
         steps.input_gradient("D1.steps.dX", X, K, delta, gradient(head.loss, X), bind),
+        _convolution_chain(f, sigma),
     )
     padded, rotated = S.pad2d(delta, 1), S.rot180(K)
     sums = S.convolve2d(delta, K, "full")
@@ -396,8 +450,9 @@ INTRO = (
 
 FORWARD_TEXT = (
     "The layer is a **cross-correlation**, as every framework computes it. The article "
-    "writes a true convolution $X * K$; that convention is proven as well, in the "
-    "certificates below: there $\\partial L/\\partial K = \\operatorname{rot180}(X \\star "
+    "writes a true convolution $X * K$; that convention is derived in the last chain "
+    "below and proven in the certificates: there $\\partial L/\\partial K = "
+    "\\operatorname{rot180}(X \\star "
     "\\delta)$ and $\\partial L/\\partial X$ is the full correlation $\\delta \\star K$, "
     "the rotation having moved from one gradient to the other."
 )
