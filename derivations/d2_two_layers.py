@@ -321,7 +321,10 @@ def chapter() -> Chapter:
     dZ1, _, _ = delta1_with_free_z1(CORRELATION, f, g, sigma, K2, S.symbols("w", (4,)))
     at_Z1 = dict(zip(z1.reshape(-1), Z1.reshape(-1), strict=True))
     bind1 = steps.delta_binding(delta1, [[e.xreplace(at_Z1) for e in row] for row in dZ1])
-    names2 = dict(x="a^{(1)}", k="k^{(2)}")
+    names2 = steps.Names(
+        x="a^{(1)}", k="k^{(2)}", z="z^{(2)}", d=r"\delta^{(2)}", X="A_1", K="K_2", D=r"\delta_2"
+    )
+    names1 = steps.Names(k="k^{(1)}", z="z^{(1)}", d=r"\delta^{(1)}", K="K_1", D=r"\delta_1")
     chains = (
         steps.kernel_gradient(
             "D2.steps.dK2",
@@ -331,7 +334,7 @@ def chapter() -> Chapter:
             gradient(head_a.loss, K2),
             bind2,
             title="The second kernel's gradient",
-            **names2,
+            names=names2,
         ),
         steps.input_gradient(
             "D2.steps.dA1",
@@ -341,7 +344,7 @@ def chapter() -> Chapter:
             gradient(head_a.loss, A1),
             bind2,
             title="Back through the second layer: where K₂ rotates",
-            **names2,
+            names=names2,
         ),
         _delta1_chain(f, g, sigma, K2, delta2),
         steps.kernel_gradient(
@@ -352,7 +355,7 @@ def chapter() -> Chapter:
             gradient(head.loss, K1),
             bind1,
             title="The first kernel's gradient",
-            k="k^{(1)}",
+            names=names1,
         ),
     )
     return Chapter(
