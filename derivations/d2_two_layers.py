@@ -322,7 +322,14 @@ def chapter() -> Chapter:
     at_Z1 = dict(zip(z1.reshape(-1), Z1.reshape(-1), strict=True))
     bind1 = steps.delta_binding(delta1, [[e.xreplace(at_Z1) for e in row] for row in dZ1])
     names2 = steps.Names(
-        x="a^{(1)}", k="k^{(2)}", z="z^{(2)}", d=r"\delta^{(2)}", X="A_1", K="K_2", D=r"\delta_2"
+        x="a^{(1)}",
+        k="k^{(2)}",
+        z="z^{(2)}",
+        d=r"\delta^{(2)}",
+        X="A_1",
+        K="K_2",
+        D=r"\delta_2",
+        P=r"\tilde\delta^{(2)}",
     )
     names1 = steps.Names(k="k^{(1)}", z="z^{(1)}", d=r"\delta^{(1)}", K="K_1", D=r"\delta_1")
     chains = (

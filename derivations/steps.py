@@ -66,6 +66,7 @@ class Names:
     X: str = "X"
     K: str = "K"
     D: str = r"\delta"
+    P: str = r"\tilde\delta"  # the padded δ, entry by entry
 
 
 def kernel_gradient(key: str, X, K, delta, start, bind, names=Names(), title: str = "") -> Chain:
@@ -126,7 +127,7 @@ def kernel_gradient(key: str, X, K, delta, start, bind, names=Names(), title: st
 
 def input_gradient(key: str, X, K, delta, start, bind, names=Names(), title: str = "") -> Chain:
     """``∂L/∂X = pad(δ) ⋆ rot180(K)`` for ``Z = X ⋆ K`` (valid), step by step."""
-    x, k, z, d, Kn, Dn = (names.x, names.k, names.z, names.d, names.K, names.D)
+    x, k, z, d, Kn, Dn, P = (names.x, names.k, names.z, names.d, names.K, names.D, names.P)
     oh, ow = delta.shape
     kh, kw = K.shape
     Z = S.correlate2d(X, K, "valid")
@@ -185,16 +186,16 @@ def input_gradient(key: str, X, K, delta, start, bind, names=Names(), title: str
         ),
         Step(
             f"pad ${Dn}$ by {ph} (the kernel size − 1)",
-            rf"\sum_{{a,b}} {k}_{{ab}}\,\tilde{{{Dn}}}_{{r+{ph}-a,\;c+{pw}-b}}",
+            rf"\sum_{{a,b}} {k}_{{ab}}\,{P}_{{r+{ph}-a,\;c+{pw}-b}}",
             value=_array(shape, padded_window),
-            conditions=(rf"\tilde{{{Dn}}} = \operatorname{{pad}}_{{{ph}}}({Dn})",),
+            conditions=(rf"{P} = \operatorname{{pad}}_{{{ph}}}({Dn})",),
         ),
         Step(
             f"substitute $a' = {ph} - a,\\ b' = {pw} - b$: the kernel rotates",
-            rf"\sum_{{a',b'}} \tilde{{{Dn}}}_{{r+a',\,c+b'}}\,{k}_{{{ph}-a',\,{pw}-b'}}",
+            rf"\sum_{{a',b'}} {P}_{{r+a',\,c+b'}}\,{k}_{{{ph}-a',\,{pw}-b'}}",
             value=_array(shape, rotated),
             note=(
-                f"Now $\\tilde{{{Dn}}}$ is read forwards, as an input is under a sliding "
+                f"Now ${P}$ is read forwards, as an input is under a sliding "
                 f"window, and the kernel is read backwards, ${k}_{{{ph}-a',\\,{pw}-b'}}$: "
                 f"this is $\\operatorname{{rot180}}({Kn})$."
             ),
