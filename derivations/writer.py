@@ -3,8 +3,10 @@
 Output layout (relative to the output folder, ``docs/derivations`` by default)::
 
     index.md                      overview: every case, its verdicts
-    <case>.md                     one page per case, every statement entry by entry
-    records/<case>.json           the same records as data
+    <case>.md                     one chapter per case: figure, forward pass, derivation
+                                  steps with their verdicts, results, certificates
+                                  (collapsed), exercises
+    records/<case>.json           the same records as data, with every derivation step
     records/d5-configurations.json  the grid of D5, one configuration per line
 
 Everything written is a function of the proofs alone: no dates, versions or
