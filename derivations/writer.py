@@ -167,9 +167,10 @@ def _chapter_sections(chapter: dict, slug: str) -> list[str]:
         out.append("## The derivation\n")
         out.append(
             "Each $=$ below is one step, named on the right and numbered; SymPy checks every "
-            "step on its own, exactly (`expand(previous line - this line) == 0` for every "
-            "entry the line stands for, at this chapter's sizes). The table under each chain "
-            "gives the verdict of each step and its key in the JSON record.\n"
+            "step on its own, exactly, for every entry the line stands for at this chapter's "
+            "sizes (`expand(previous line - this line) == 0`, or a comparison of polynomial "
+            "coefficients; never by sampling). The table under each chain gives the verdict "
+            "of each step and its key in the JSON record, which also names the method.\n"
         )
         for chain in chapter["chains"]:
             out += _chain_section(chain, slug)
