@@ -37,7 +37,7 @@ from .activations import (
     undefined,
 )
 from .chain import Chain, Step
-from .chapter import Chapter, Exercise
+from .chapter import Chapter, Exercise, Result, matrix
 from .emit import Network, argument, with_gradients
 from .figures import Pipeline, Stage
 from .network import displayer, gradient, names_for
@@ -353,6 +353,16 @@ def _weight_chain(sigma: Activation) -> Chain:
     )
 
 
+def _weight_result() -> Result:
+    """``∂L/∂W¹ = δ¹ xᵀ`` written out: a 4x3 outer product."""
+    x, delta1 = S.symbols("x", (3,)), S.symbols("delta^1", (4,))
+    return Result(
+        "The first weight matrix",
+        "Row $i$ is the hidden unit's $\\delta^1_i$ times the whole input:",
+        r"\frac{\partial L}{\partial W^1} = \delta^1 x^\top = " + matrix(np.outer(delta1, x)),
+    )
+
+
 def chapter() -> Chapter:
     """The delta recursion and the weight gradient of a dense network, step by step."""
     sigma = ACTIVATIONS[0]
@@ -372,6 +382,7 @@ def chapter() -> Chapter:
             r"\hat y &= \sigma(z^2), \qquad L = \tfrac12\,(\hat y - t)^2",
         ),
         chains=(_recursion_chain(sigma), _weight_chain(sigma)),
+        results=(_weight_result(),),
         exercises=_exercises(),
     )
 

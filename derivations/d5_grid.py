@@ -42,7 +42,7 @@ from cnnref.shapes import conv_output_size, conv_remainder
 
 from . import symbolic as S
 from .chain import Chain, Step
-from .chapter import Chapter, Exercise, matrix
+from .chapter import Chapter, Exercise, Result, matrix
 from .figures import Pipeline, Stage
 from .polynomial import Poly
 from .proof import CONVOLUTION, CORRELATION, METHOD_POLY, Proof, exactly_equal, prove
@@ -675,6 +675,19 @@ def _strided_input_chain() -> Chain:
     )
 
 
+def _strided_result() -> Result:
+    """The 5x5 input gradient of the worked layer, written out: the last row and column are 0."""
+    w, G = S.symbols("w", (2, 2)), S.symbols("G", (2, 2))
+    dx = S.conv_transpose2d(G[None], w[None, None], stride=2, output_padding=1)[0]
+    return Result(
+        "The input gradient, stride 2",
+        "Each $G_{ij}$ lands on its own $2\\times 2$ block (the windows do not overlap at "
+        "stride 2), multiplied by the kernel as it is; the row and column that no window "
+        "read get exactly zero.",
+        r"\frac{\partial L}{\partial x} = " + matrix(dx),
+    )
+
+
 def chapter():
     """The general layer at one worked configuration, step by step, and exercises."""
     return Chapter(
@@ -696,6 +709,7 @@ def chapter():
             "backward pass for every upstream gradient (the adjoint identity)."
         ),
         chains=(_strided_input_chain(),),
+        results=(_strided_result(),),
         exercises=_exercises(),
     )
 
