@@ -36,7 +36,7 @@ BATCH = 1024
 
 NETWORKS = {
     "d1_single_kernel": (d1_single_kernel, {"x": (3, 3), "k": (2, 2), "w": (4,)}),
-    "d2_two_layers": (d2_two_layers, {"x": (4, 4), "k": (2, 2), "m": (2, 2), "w": (4,)}),
+    "d2_two_layers": (d2_two_layers, {"x": (4, 4), "k1": (2, 2), "k2": (2, 2), "w": (4,)}),
     "d4_dense": (d4_dense, {"x": (3,), "W1": (4, 3), "b1": (4,), "W2": (1, 4), "b2": (1,)}),
 }
 
@@ -61,9 +61,10 @@ def _torch_step(torch, slug: str, values: dict):
             a1 = torch.sigmoid(p["x"] @ p["W1"].T + p["b1"])
             y = torch.sigmoid(a1 @ p["W2"].T + p["b2"])[:, 0]
         else:
-            a = torch.tanh(F.conv2d(p["x"][:, None], p["k"][None, None]))
+            first = p["k1"] if slug == "d2_two_layers" else p["k"]
+            a = torch.tanh(F.conv2d(p["x"][:, None], first[None, None]))
             if slug == "d2_two_layers":
-                a = torch.atan(F.conv2d(a, p["m"][None, None]))
+                a = torch.atan(F.conv2d(a, p["k2"][None, None]))
             y = torch.sigmoid(a.reshape(len(p["x"]), 4) @ p["w"])
         losses = 0.5 * (y - p["t"]) ** 2
         return losses.detach(), torch.autograd.grad(losses.sum(), leaves)

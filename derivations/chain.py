@@ -48,9 +48,11 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from .polynomial import Poly
 from .proof import exactly_equal
 
 METHOD_STEP = "expand(previous line - this line) == 0 for every entry"
+METHOD_STEP_POLY = "exact polynomials; coefficient comparison for every entry"
 METHOD_STEP_BOUND = (
     "expand(previous line - this line) == 0 for every entry, the named quantities "
     "replaced by their definitions"
@@ -168,7 +170,9 @@ def check_step(step: Step, previous_value) -> tuple[bool, str]:
         raise ValueError(f"step {step.rule!r} has no value, no check and no verdict")
     left = _bound(previous_value, step.bind)
     right = _bound(step.value, step.bind)
-    method = step.method or (METHOD_STEP_BOUND if step.bind else METHOD_STEP)
+    polynomial = any(isinstance(v, Poly) for v in np.array(left, dtype=object).reshape(-1))
+    default = METHOD_STEP_POLY if polynomial else METHOD_STEP
+    method = step.method or (METHOD_STEP_BOUND if step.bind else default)
     return exactly_equal(left, right), method
 
 

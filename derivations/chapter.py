@@ -78,13 +78,6 @@ def matrix(values, fmt: Callable[[object], str] | None = None) -> str:
     return r"\begin{bmatrix}" + r" \\ ".join(rows) + r"\end{bmatrix}"
 
 
-def delta_symbols(shape: tuple[int, ...], name: str = "delta") -> np.ndarray:
-    """The upstream gradient as free symbols ``δ_ij`` (real, 1-based names)."""
-    from . import symbolic as S
-
-    return S.symbols(name, shape)
-
-
 def checked(chapter: Chapter) -> dict:
     """Check the chapter's chains and results; return plain data for the writer and the record.
 

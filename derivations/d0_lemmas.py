@@ -20,7 +20,10 @@ import numpy as np
 import sympy as sp
 
 from . import symbolic as S
-from .proof import CONVOLUTION, CORRELATION, METHOD_LEMMA, Proof, prove
+from .chain import Chain, Step
+from .chapter import Chapter, Exercise, matrix
+from .figures import Pipeline, Stage
+from .proof import CONVOLUTION, CORRELATION, METHOD_LEMMA, Proof, exactly_equal, prove
 from .sources import QRS_CONV
 
 CASE = "D0"
@@ -216,3 +219,218 @@ def run() -> list[Proof]:
         )
     )
     return proofs
+
+
+# The chapter ------------------------------------------------------------------
+
+FIGURES = {
+    "network": Pipeline(
+        "A valid layer as a matrix: vec(Z) = C vec(X)",
+        stages=(
+            Stage("X", (3, 3), "input"),
+            Stage("vec X", (9,)),
+            Stage("vec Z", (4,)),
+            Stage("Z", (2, 2), "output"),
+        ),
+        operations=("flatten", "C · (4×9)", "reshape"),
+    ),
+}
+
+
+def _sum(terms):
+    return S.total(list(terms))
+
+
+def _array(shape, entry) -> np.ndarray:
+    out = np.empty(shape, dtype=object)
+    for index in np.ndindex(shape):
+        out[index] = entry(*index)
+    return out
+
+
+def _rotation_chain() -> Chain:
+    x, k = S.symbols("x", (3, 4)), S.symbols("k", (2, 3))
+    kh, kw = k.shape
+    out = (2, 2)
+    R = S.rot180(k)
+    return Chain(
+        key="D0.steps.rotation",
+        title="Convolution is correlation with the rotated kernel",
+        start=r"(X * K)_{ij}",
+        start_value=S.convolve2d(x, k, "valid"),
+        intro=(
+            "On a $3\\times 4$ input with a $2\\times 3$ kernel (no two sizes alike, so that "
+            "a swapped index cannot pass):"
+        ),
+        steps=(
+            Step(
+                "definition of true convolution",
+                r"\sum_{a=0}^{1}\sum_{b=0}^{2} x_{i+a,\,j+b}\,k_{1-a,\,2-b}",
+                value=_array(
+                    out,
+                    lambda i, j: _sum(
+                        x[i + a, j + b] * k[kh - 1 - a, kw - 1 - b]
+                        for a in range(kh)
+                        for b in range(kw)
+                    ),
+                ),
+            ),
+            Step(
+                "definition of rot180",
+                r"\sum_{a,b} x_{i+a,\,j+b}\,\operatorname{rot180}(K)_{ab}",
+                value=_array(
+                    out,
+                    lambda i, j: _sum(
+                        x[i + a, j + b] * R[a, b] for a in range(kh) for b in range(kw)
+                    ),
+                ),
+                conditions=(r"\operatorname{rot180}(K)_{ab} = k_{1-a,\,2-b}",),
+            ),
+            Step(
+                "recognise a correlation",
+                r"(X \star \operatorname{rot180}(K))_{ij}",
+                value=S.correlate2d(x, R, "valid"),
+            ),
+        ),
+    )
+
+
+def _transpose_chain() -> Chain:
+    K, delta = S.symbols("k", (2, 2)), S.symbols("delta", (2, 2))
+    C = sharing_matrix(K, (3, 3), CORRELATION)
+    d = list(delta.reshape(-1))
+
+    def product(p, q):
+        return _sum(C[n, p * 3 + q] * d[n] for n in range(4))
+
+    def placed(p, q):
+        return _sum(
+            delta[i, j] * K[p - i, q - j]
+            for i in range(2)
+            for j in range(2)
+            if 0 <= p - i < 2 and 0 <= q - j < 2
+        )
+
+    def window(p, q):
+        return _sum(
+            K[a, b] * delta[p - a, q - b]
+            for a in range(2)
+            for b in range(2)
+            if 0 <= p - a < 2 and 0 <= q - b < 2
+        )
+
+    lhs = np.array(list(sp.Matrix(C.tolist()).T * sp.Matrix(d)), dtype=object).reshape(3, 3)
+    return Chain(
+        key="D0.steps.transpose",
+        title="The transposed weight-sharing matrix is a full convolution",
+        start=r"\bigl(C^\top \operatorname{vec}(\delta)\bigr)_{pq}",
+        start_value=lhs,
+        intro=(
+            "The layer $Z = X \\star K$ ($3\\times 3$ input, $2\\times 2$ kernel) is "
+            "$\\operatorname{vec}(Z) = C \\operatorname{vec}(X)$; its gradient with respect to "
+            "$X$ is $C^\\top \\operatorname{vec}(\\delta)$. Read entry $(p, q)$:"
+        ),
+        steps=(
+            Step(
+                "a matrix-vector product",
+                r"\sum_{i,j} C_{(i,j),(p,q)}\,\delta_{ij}",
+                value=_array((3, 3), product),
+            ),
+            Step(
+                "the placement rule of C",
+                r"\sum_{i,j} \delta_{ij}\,k_{p-i,\,q-j}",
+                value=_array((3, 3), placed),
+                conditions=(r"C_{(i,j),(p,q)} = k_{p-i,\,q-j}", r"0 \le p-i,\ q-j \le 1"),
+            ),
+            Step(
+                "substitute $a = p - i,\\ b = q - j$",
+                r"\sum_{a,b} k_{ab}\,\delta_{p-a,\,q-b}",
+                value=_array((3, 3), window),
+                conditions=(r"\delta_{ij} = 0 \ \ (i \notin [0, 1] \lor j \notin [0, 1])",),
+            ),
+            Step(
+                "recognise a full convolution",
+                r"(\delta * K)_{pq} = \bigl(\operatorname{pad}_1(\delta) \star "
+                r"\operatorname{rot180}(K)\bigr)_{pq}",
+                value=S.convolve2d(delta, K, "full"),
+            ),
+        ),
+    )
+
+
+def chapter() -> Chapter:
+    """The rotation lemma and the weight-sharing matrix, step by step."""
+    K = S.symbols("k", (2, 2))
+    C = sharing_matrix(K, (3, 3), CORRELATION)
+    return Chapter(
+        intro=(
+            "Two facts every later chapter uses. First, the true convolution of the articles "
+            "is the cross-correlation of the frameworks with the kernel rotated by 180 "
+            "degrees. Second, a convolution layer is a matrix product with a sparse "
+            "*weight-sharing* matrix $C$, and the gradient with respect to its input is "
+            "$C^\\top$ applied to $\\delta$, which is a full convolution: that is where "
+            "the rotated kernel of the input gradient comes from."
+        ),
+        figure="network",
+        forward=(
+            r"(X \star K)_{ij} &= \sum_{a,b} x_{i+a,\,j+b}\,k_{ab}"
+            r" && \text{cross-correlation}",
+            r"(X * K)_{ij} &= \sum_{a,b} x_{i+a,\,j+b}\,k_{k_h-1-a,\;k_w-1-b}"
+            r" && \text{true convolution}",
+            r"\operatorname{vec}(X \star K) &= C \operatorname{vec}(X)"
+            r" && C \text{ is } 4\times 9 \text{ for a } 3\times 3 \text{ input}",
+        ),
+        forward_text=(
+            "For the $3\\times 3$ input and $2\\times 2$ kernel, row $(i, j)$ of $C$ holds "
+            "the kernel at the positions of the window of $z_{ij}$:\n\n$$\nC = "
+            + matrix(C)
+            + "\n$$"
+        ),
+        chains=(_rotation_chain(), _transpose_chain()),
+        exercises=_exercises(),
+    )
+
+
+def _exercises() -> tuple[Exercise, ...]:
+    import cnnref
+
+    x, k = S.symbols("x", (3, 4)), S.symbols("k", (2, 3))
+    row, taps = S.symbols("x", (1, 4)), S.symbols("k", (1, 2))
+    k1, k2 = taps[0]
+    expected = np.array([[k1, k2, 0, 0], [0, k1, k2, 0], [0, 0, k1, k2]], dtype=object)
+    jacobian = np.array(
+        _vec(S.correlate2d(row, taps, "valid")).jacobian(_vec(row)).tolist(), dtype=object
+    )
+    image = np.arange(1, 10, dtype=float).reshape(3, 3)
+    kernel = np.array([[1.0, 2.0], [3.0, 4.0]])
+    return (
+        Exercise(
+            "Correlate the image $1, \\dots, 9$ (row by row, $3\\times 3$) with the kernel "
+            "$\\begin{bmatrix}1&2\\\\3&4\\end{bmatrix}$, and convolve it.",
+            "Correlation: the top-left entry is $1\\cdot 1 + 2\\cdot 2 + 4\\cdot 3 + "
+            "5\\cdot 4 = 37$, and so on: "
+            "$\\begin{bmatrix}37&47\\\\67&77\\end{bmatrix}$. Convolution rotates the kernel "
+            "first: $1\\cdot 4 + 2\\cdot 3 + 4\\cdot 2 + 5\\cdot 1 = 23$, giving "
+            "$\\begin{bmatrix}23&33\\\\53&63\\end{bmatrix}$.",
+            check=lambda: (
+                np.array_equal(cnnref.correlate2d(image, kernel, "valid"), [[37, 47], [67, 77]])
+                and np.array_equal(cnnref.convolve2d(image, kernel, "valid"), [[23, 33], [53, 63]])
+            ),
+        ),
+        Exercise(
+            "Show the lemma the other way round: $X \\star K = X * \\operatorname{rot180}(K)$.",
+            "Apply the lemma to the kernel $\\operatorname{rot180}(K)$: "
+            "$X * \\operatorname{rot180}(K) = X \\star \\operatorname{rot180}(\\operatorname"
+            "{rot180}(K)) = X \\star K$, since rotating twice by 180 degrees is the identity.",
+            check=lambda: exactly_equal(
+                S.correlate2d(x, k, "valid"), S.convolve2d(x, S.rot180(k), "valid")
+            ),
+        ),
+        Exercise(
+            "Write the weight-sharing matrix of a valid correlation of a row of four inputs "
+            "$x_{11}, \\dots, x_{14}$ with the kernel $(k_{11}, k_{12})$.",
+            "Three outputs, each reading two neighbours: the kernel slides one column per "
+            "row,\n\n$$\nC = " + matrix(expected) + "\n$$",
+            check=lambda: exactly_equal(jacobian, expected),
+        ),
+    )

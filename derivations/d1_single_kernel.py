@@ -24,6 +24,7 @@ correction) and transposed; δ padded one too few.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 import numpy as np
 import sympy as sp
@@ -51,9 +52,9 @@ from .proof import (
     Proof,
     exactly_equal,
     finish_batch,
-    prove,
 )
 from .sources import SEO_CNN
+from .statement import Statement, prove_rows
 
 CASE = "D1"
 TITLE = "One kernel, a dense layer, a sigmoid"
@@ -97,150 +98,202 @@ def delta_with_free_z(f: Activation, sigma: Activation):
     return gradient(head.loss, Z), closed, displayer(head_names(head))
 
 
+@dataclass
+class _Net:
+    """One network of the table: its arrays, brute-force gradients and display substitutions."""
+
+    convention: str
+    X: np.ndarray
+    K: np.ndarray
+    w: np.ndarray
+    Z: np.ndarray
+    head: object
+    delta: np.ndarray  # the closed-form δ = ∂L/∂Z
+    fZ: np.ndarray  # f(Z), the dense layer's input
+    dZ: np.ndarray  # ∂L/∂Z with Z free (brute force)
+    delta_free: np.ndarray  # the closed-form δ with Z free
+    display: object
+    z_display: object
+
+    def brute(self, wrt: str) -> np.ndarray:
+        """``sympy.diff`` of the whole loss for every entry of ``X``, ``K`` or ``w``."""
+        return gradient(self.head.loss, getattr(self, wrt))
+
+
+def _net(convention: str, f: Activation, sigma: Activation) -> _Net:
+    X, K, w, Z, head, delta, display = _network(convention, f, sigma)
+    dZ, delta_free, z_display = delta_with_free_z(f, sigma)
+    fZ = apply(f, Z)
+    return _Net(convention, X, K, w, Z, head, delta, fZ, dZ, delta_free, display, z_display)
+
+
+# One small function per closed form (``n`` is a :class:`_Net`).
+
+
+def kernel_gradient_corr(n):
+    """``X ⋆ δ``."""
+    return S.correlate2d(n.X, n.delta, "valid")
+
+
+def kernel_gradient_conv(n):
+    """``rot180(X ⋆ δ)``: the kernel gradient of a true-convolution layer."""
+    return S.rot180(kernel_gradient_corr(n))
+
+
+def input_gradient_corr(n):
+    """``δ ∗ K`` (full convolution) ``= pad₁(δ) ⋆ rot180(K)``."""
+    return S.convolve2d(n.delta, n.K, "full")
+
+
+def input_gradient_conv(n):
+    """``δ ⋆ K`` (full correlation): no rotation for a true-convolution layer."""
+    return S.correlate2d(n.delta, n.K, "full")
+
+
+def dense_weight_gradient(n):
+    """``(σ(u) - t) σ'(u) a``."""
+    return n.head.dL_du * n.fZ.reshape(-1)
+
+
+def _pad_one_too_few(n):
+    return S.correlate2d(S.pad2d(n.delta, (0, 2, 0, 2)), S.rot180(n.K), "valid")
+
+
+def _transposed(n):
+    closed = kernel_gradient_corr(n) if n.convention == CORRELATION else kernel_gradient_conv(n)
+    return np.array(closed).T
+
+
+CORR, CONV = (CORRELATION,), (CONVOLUTION,)
+DK, DX, DW = r"\partial L/\partial k", r"\partial L/\partial x", r"\partial L/\partial w"
+
+STATEMENTS = (
+    Statement(
+        "delta",
+        "δ = ∂L/∂Z (Z as free symbols)",
+        r"\delta = \frac{\partial L}{\partial Z} = (\sigma(u) - t)\,\sigma'(u)\; w \odot f'(Z)",
+        lhs=lambda n: n.dZ,
+        rhs=lambda n: n.delta_free,
+        label=r"\partial L/\partial z",
+        display="z_display",
+    ),
+    Statement(
+        "dK",
+        "Kernel gradient",
+        r"\frac{\partial L}{\partial K} = X \star \delta",
+        lhs=lambda n: n.brute("K"),
+        rhs=kernel_gradient_corr,
+        label=DK,
+        conventions=CORR,
+    ),
+    Statement(
+        "dK",
+        "Kernel gradient",
+        r"\frac{\partial L}{\partial K} = \operatorname{rot180}(X \star \delta)",
+        lhs=lambda n: n.brute("K"),
+        rhs=kernel_gradient_conv,
+        label=DK,
+        conventions=CONV,
+    ),
+    Statement(
+        "dX",
+        "Input gradient",
+        r"\frac{\partial L}{\partial X} = "
+        r"\delta * K = \operatorname{pad}_1(\delta) \star \operatorname{rot180}(K)",
+        lhs=lambda n: n.brute("X"),
+        rhs=input_gradient_corr,
+        label=DX,
+        conventions=CORR,
+    ),
+    Statement(
+        "dX",
+        "Input gradient",
+        r"\frac{\partial L}{\partial X} = \delta \star K \ (full)",
+        lhs=lambda n: n.brute("X"),
+        rhs=input_gradient_conv,
+        label=DX,
+        conventions=CONV,
+    ),
+    Statement(
+        "dw",
+        "Dense weight gradient",
+        r"\frac{\partial L}{\partial w_i} = (\sigma(u) - t)\,\sigma'(u)\,a_i",
+        lhs=lambda n: n.brute("w"),
+        rhs=dense_weight_gradient,
+        label=DW,
+    ),
+    # Plausible wrong formulas; each must be rejected by the same checker.
+    Statement(
+        "dX.control-no-rot180",
+        "Control: input gradient without rot180",
+        r"\frac{\partial L}{\partial X} = \operatorname{pad}_1(\delta) \star K",
+        lhs=lambda n: n.brute("X"),
+        rhs=input_gradient_conv,
+        label=DX,
+        conventions=CORR,
+        control=True,
+    ),
+    Statement(
+        "dX.control-pad-one-too-few",
+        "Control: δ padded one too few at the top and left",
+        r"\frac{\partial L}{\partial X} = \operatorname{pad}_{(0,2,0,2)}(\delta)"
+        r" \star \operatorname{rot180}(K)",
+        lhs=lambda n: n.brute("X"),
+        rhs=_pad_one_too_few,
+        label=DX,
+        conventions=CORR,
+        control=True,
+    ),
+    Statement(
+        "dK.control-not-rotated-back",
+        "Control: the kernel gradient before the article's correction",
+        r"\frac{\partial L}{\partial K} = X \star \delta",
+        lhs=lambda n: n.brute("K"),
+        rhs=kernel_gradient_corr,
+        label=DK,
+        conventions=CONV,
+        control=True,
+    ),
+    Statement(
+        "dX.control-rot180",
+        "Control: input gradient with a rot180 this convention does not have",
+        r"\frac{\partial L}{\partial X} = \delta * K \ (full)",
+        lhs=lambda n: n.brute("X"),
+        rhs=input_gradient_corr,
+        label=DX,
+        conventions=CONV,
+        control=True,
+    ),
+    Statement(
+        "dK.control-transposed",
+        "Control: the kernel gradient transposed",
+        r"\frac{\partial L}{\partial K} = \left(\text{closed form}\right)^\top",
+        lhs=lambda n: n.brute("K"),
+        rhs=_transposed,
+        label=DK,
+        control=True,
+    ),
+)
+
+
 def run() -> list[Proof]:
+    """Every row of :data:`STATEMENTS` for both conventions and both sets of activations."""
     proofs: list[Proof] = []
     for convention in (CORRELATION, CONVOLUTION):
-        tag = "corr" if convention == CORRELATION else "conv"
         for f, sigma in ACTIVATIONS:
             start = time.perf_counter()
-            X, K, w, Z, head, delta, display = _network(convention, f, sigma)
             generic = is_abstract(f.fn)
-            acts = describe(f=f, σ=sigma)
-            common = dict(case=CASE, convention=convention, activations=acts, display=display)
-            suffix = "" if generic else f".{f.name}-{sigma.name}"
-            dK = gradient(head.loss, K)
-            dX = gradient(head.loss, X)
-            dw = gradient(head.loss, w)
-            if convention == CORRELATION:
-                dK_closed, dK_tex = S.correlate2d(X, delta, "valid"), r"X \star \delta"
-                dX_closed = S.convolve2d(delta, K, "full")
-                dX_tex = (
-                    r"\delta * K = \operatorname{pad}_1(\delta) \star \operatorname{rot180}(K)"
-                )
-            else:
-                dK_closed = S.rot180(S.correlate2d(X, delta, "valid"))
-                dK_tex = r"\operatorname{rot180}(X \star \delta)"
-                dX_closed, dX_tex = S.correlate2d(delta, K, "full"), r"\delta \star K \ (full)"
-            dZ, delta_closed, z_display = delta_with_free_z(f, sigma)
-            batch = [
-                prove(
-                    key=f"D1.{tag}.delta{suffix}",
-                    title="δ = ∂L/∂Z (Z as free symbols)",
-                    statement=(
-                        r"\delta = \frac{\partial L}{\partial Z} = "
-                        r"(\sigma(u) - t)\,\sigma'(u)\; w \odot f'(Z)"
-                    ),
-                    lhs=dZ,
-                    rhs=delta_closed,
-                    label=r"\partial L/\partial z",
-                    **dict(common, display=z_display),
-                ),
-                prove(
-                    key=f"D1.{tag}.dK{suffix}",
-                    title="Kernel gradient",
-                    statement=rf"\frac{{\partial L}}{{\partial K}} = {dK_tex}",
-                    lhs=dK,
-                    rhs=dK_closed,
-                    label=r"\partial L/\partial k",
-                    **common,
-                ),
-                prove(
-                    key=f"D1.{tag}.dX{suffix}",
-                    title="Input gradient",
-                    statement=rf"\frac{{\partial L}}{{\partial X}} = {dX_tex}",
-                    lhs=dX,
-                    rhs=dX_closed,
-                    label=r"\partial L/\partial x",
-                    **common,
-                ),
-                prove(
-                    key=f"D1.{tag}.dw{suffix}",
-                    title="Dense weight gradient",
-                    statement=(
-                        r"\frac{\partial L}{\partial w_i} = (\sigma(u) - t)\,\sigma'(u)\,a_i"
-                    ),
-                    lhs=dw,
-                    rhs=head.dL_du * apply(f, Z).reshape(-1),
-                    label=r"\partial L/\partial w",
-                    **common,
-                ),
-            ]
-            if generic:
-                batch += _controls(tag, X, K, delta, dK, dX, dK_closed, common)
+            batch = prove_rows(
+                STATEMENTS,
+                _net(convention, f, sigma),
+                case=CASE,
+                convention=convention,
+                generic=generic,
+                suffix="" if generic else f".{f.name}-{sigma.name}",
+                common=dict(activations=describe(f=f, σ=sigma)),
+            )
             proofs += finish_batch(batch, start, generic)
     return proofs
-
-
-def _controls(tag, X, K, delta, dK, dX, dK_closed, common) -> list[Proof]:
-    """Plausible wrong formulas; each must be rejected by the same checker."""
-    controls = []
-    if tag == "corr":
-        controls.append(
-            prove(
-                key="D1.corr.dX.control-no-rot180",
-                title="Control: input gradient without rot180",
-                statement=r"\frac{\partial L}{\partial X} = \operatorname{pad}_1(\delta) \star K",
-                lhs=dX,
-                rhs=S.correlate2d(delta, K, "full"),
-                control=True,
-                label=r"\partial L/\partial x",
-                **common,
-            )
-        )
-        shifted = S.pad2d(delta, (0, 2, 0, 2))
-        controls.append(
-            prove(
-                key="D1.corr.dX.control-pad-one-too-few",
-                title="Control: δ padded one too few at the top and left",
-                statement=(
-                    r"\frac{\partial L}{\partial X} = \operatorname{pad}_{(0,2,0,2)}(\delta)"
-                    r" \star \operatorname{rot180}(K)"
-                ),
-                lhs=dX,
-                rhs=S.correlate2d(shifted, S.rot180(K), "valid"),
-                control=True,
-                label=r"\partial L/\partial x",
-                **common,
-            )
-        )
-    else:
-        controls.append(
-            prove(
-                key="D1.conv.dK.control-not-rotated-back",
-                title="Control: the kernel gradient before the article's correction",
-                statement=r"\frac{\partial L}{\partial K} = X \star \delta",
-                lhs=dK,
-                rhs=S.correlate2d(X, delta, "valid"),
-                control=True,
-                label=r"\partial L/\partial k",
-                **common,
-            )
-        )
-        controls.append(
-            prove(
-                key="D1.conv.dX.control-rot180",
-                title="Control: input gradient with a rot180 this convention does not have",
-                statement=r"\frac{\partial L}{\partial X} = \delta * K \ (full)",
-                lhs=dX,
-                rhs=S.convolve2d(delta, K, "full"),
-                control=True,
-                label=r"\partial L/\partial x",
-                **common,
-            )
-        )
-    controls.append(
-        prove(
-            key=f"D1.{tag}.dK.control-transposed",
-            title="Control: the kernel gradient transposed",
-            statement=r"\frac{\partial L}{\partial K} = \left(\text{closed form}\right)^\top",
-            lhs=dK,
-            rhs=np.array(dK_closed).T,
-            control=True,
-            label=r"\partial L/\partial k",
-            **common,
-        )
-    )
-    return controls
 
 
 def networks() -> list:
@@ -339,6 +392,59 @@ def _delta_chain(f: Activation, sigma: Activation) -> Chain:
     )
 
 
+def _convolution_chain(f: Activation, sigma: Activation) -> Chain:
+    """The article's convention, ``Z = X * K``: ``∂L/∂K = rot180(X ⋆ δ)``."""
+    X, K, _, Z, head, _, _ = _network(CONVOLUTION, f, sigma)
+    delta = S.symbols("delta", (2, 2))
+    dZ, _, _ = delta_with_free_z(f, sigma)
+    at_Z = dict(zip(S.symbols("z", (2, 2)).reshape(-1), Z.reshape(-1), strict=True))
+    bind = steps.delta_binding(delta, [[e.xreplace(at_Z) for e in row] for row in dZ])
+    through_z = np.empty((2, 2), dtype=object)
+    survivors = np.empty((2, 2), dtype=object)
+    for a, b in np.ndindex(2, 2):
+        through_z[a, b] = sum(delta[i, j] * Z[i, j].diff(K[a, b]) for i, j in np.ndindex(2, 2))
+        survivors[a, b] = sum(delta[i, j] * X[i + 1 - a, j + 1 - b] for i, j in np.ndindex(2, 2))
+    correlation = S.correlate2d(X, delta, "valid")
+    read_back = np.array(
+        [[correlation[1 - a, 1 - b] for b in range(2)] for a in range(2)], dtype=object
+    )
+    return Chain(
+        key="D1.steps.dK-convolution",
+        title="The kernel gradient in the article's convention: rotated back",
+        start=r"\frac{\partial L}{\partial k_{ab}}",
+        start_value=gradient(head.loss, K),
+        intro=(
+            "With a true convolution, $z_{ij} = \\sum_{p,q} x_{i+p,\\,j+q}\\,k_{1-p,\\,1-q}$: "
+            "the layer reads its kernel backwards, so its gradient comes out rotated. "
+            "Leaving out the last step is the error the article later corrected."
+        ),
+        steps=(
+            Step(
+                "chain rule through every $z_{ij}$",
+                r"\sum_{i,j} \delta_{ij}\,\frac{\partial z_{ij}}{\partial k_{ab}}",
+                value=through_z,
+                bind=bind,
+                conditions=(r"\delta_{ij} = \partial L / \partial z_{ij}",),
+            ),
+            Step(
+                "only the tap $1 - p = a,\\ 1 - q = b$ survives",
+                r"\sum_{i,j} \delta_{ij}\,x_{i+1-a,\,j+1-b}",
+                value=survivors,
+            ),
+            Step(
+                "recognise a correlation, read at $(1 - a, 1 - b)$",
+                r"(X \star \delta)_{1-a,\,1-b}",
+                value=read_back,
+            ),
+            Step(
+                "definition of rot180",
+                r"\operatorname{rot180}(X \star \delta)_{ab}",
+                value=S.rot180(correlation),
+            ),
+        ),
+    )
+
+
 def chapter() -> Chapter:
     """The textbook section: δ, the kernel gradient, the input gradient, the results, exercises."""
     f, sigma = ACTIVATIONS[0]
@@ -351,6 +457,7 @@ def chapter() -> Chapter:
         _delta_chain(f, sigma),
         steps.kernel_gradient("D1.steps.dK", X, K, delta, gradient(head.loss, K), bind),
         steps.input_gradient("D1.steps.dX", X, K, delta, gradient(head.loss, X), bind),
+        _convolution_chain(f, sigma),
     )
     padded, rotated = S.pad2d(delta, 1), S.rot180(K)
     sums = S.convolve2d(delta, K, "full")
@@ -396,8 +503,9 @@ INTRO = (
 
 FORWARD_TEXT = (
     "The layer is a **cross-correlation**, as every framework computes it. The article "
-    "writes a true convolution $X * K$; that convention is proven as well, in the "
-    "certificates below: there $\\partial L/\\partial K = \\operatorname{rot180}(X \\star "
+    "writes a true convolution $X * K$; that convention is derived in the last chain "
+    "below and proven in the certificates: there $\\partial L/\\partial K = "
+    "\\operatorname{rot180}(X \\star "
     "\\delta)$ and $\\partial L/\\partial X$ is the full correlation $\\delta \\star K$, "
     "the rotation having moved from one gradient to the other."
 )

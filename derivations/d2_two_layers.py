@@ -27,6 +27,7 @@ import time
 import numpy as np
 import sympy as sp
 
+from . import steps
 from . import symbolic as S
 from .activations import (
     ARCTAN,
@@ -39,12 +40,16 @@ from .activations import (
     is_abstract,
     undefined,
 )
+from .chain import Chain, Step
+from .chapter import Chapter, Exercise, Result, matrix
 from .emit import Network, argument, with_gradients
+from .figures import Pipeline, Stage
 from .network import dense_head, displayer, gradient, head_names, names_for
 from .proof import (
     CONVOLUTION,
     CORRELATION,
     Proof,
+    exactly_equal,
     finish_batch,
     prove,
 )
@@ -246,14 +251,13 @@ def networks() -> list:
                 description=(
                     "Z1 = X ⋆ K1 (3x3), A1 = tanh(Z1), Z2 = A1 ⋆ K2 (2x2), A2 = arctan(Z2),\n"
                     "a = A2 flattened row-major, u = Σ_i w_i a_i, ŷ = logistic(u),\n"
-                    "L = ½ (ŷ - t)²; ⋆ is valid cross-correlation. The kernel K1 has the\n"
-                    "symbols k_ij, K2 the symbols m_ij."
+                    "L = ½ (ŷ - t)²; ⋆ is valid cross-correlation."
                 ),
                 convention=CORRELATION,
                 arguments=[
                     argument("x", X, "input X"),
-                    argument("k", K1, "first kernel K1"),
-                    argument("m", K2, "second kernel K2"),
+                    argument("k1", K1, "first kernel K1"),
+                    argument("k2", K2, "second kernel K2"),
                     argument("w", w, "dense weights"),
                     argument("t", t, "target"),
                 ],
@@ -261,3 +265,220 @@ def networks() -> list:
             )
         )
     ]
+
+
+# The chapter ------------------------------------------------------------------
+
+FIGURES = {
+    "network": Pipeline(
+        "D2's network: two 2x2 kernels, a dense layer, a sigmoid",
+        stages=(
+            Stage("X", (4, 4), "input"),
+            Stage("Z₁", (3, 3)),
+            Stage("A₁", (3, 3)),
+            Stage("Z₂", (2, 2)),
+            Stage("A₂", (2, 2)),
+            Stage("u", (), "dense"),
+            Stage("L", (), "loss"),
+        ),
+        operations=("⋆ K₁", "f", "⋆ K₂", "g", "w · a", "σ, ½(ŷ−t)²"),
+        gap=78,
+    ),
+}
+
+FORWARD = (
+    r"z^{(1)}_{ij} &= (X \star K_1)_{ij} = \sum_{a,b} x_{i+a,\,j+b}\,k^{(1)}_{ab}"
+    r" && i, j \in \{0, 1, 2\}",
+    r"a^{(1)}_{ij} &= f(z^{(1)}_{ij})",
+    r"z^{(2)}_{ij} &= (A_1 \star K_2)_{ij} = \sum_{a,b} a^{(1)}_{i+a,\,j+b}\,k^{(2)}_{ab}"
+    r" && i, j \in \{0, 1\}",
+    r"u &= \textstyle\sum_{i,j} w_{ij}\, g(z^{(2)}_{ij}), \qquad \hat y = \sigma(u), \qquad "
+    r"L = \tfrac12\,(\hat y - t)^2",
+)
+
+
+def _head(A1, K2, g: Activation, sigma: Activation):
+    """The network after the first layer, and ``{δ2_ij: ∂L/∂z2_ij}`` (SymPy's derivative)."""
+    w, t = S.symbols("w", (4,)), sp.Symbol("t", real=True)
+    Z2 = S.correlate2d(A1, K2, "valid")
+    head = dense_head(apply(g, Z2), w, sigma, t)
+    z2 = S.symbols("z^(2)", (2, 2))
+    dZ2 = gradient(dense_head(apply(g, z2), w, sigma, t).loss, z2)
+    at = dict(zip(z2.reshape(-1), Z2.reshape(-1), strict=True))
+    return head, [[e.xreplace(at) for e in row] for row in dZ2]
+
+
+def chapter() -> Chapter:
+    """Back through two layers: ∂L/∂K2, the padded step to δ1 (K2 rotates), ∂L/∂K1."""
+    f, g, sigma = ACTIVATIONS[0]
+    X, K1, K2, _, _, Z1, head, _, _ = _network(CORRELATION, f, g, sigma)
+    A1 = S.symbols("a^(1)", (3, 3))
+    delta2, delta1 = S.symbols("delta^(2)", (2, 2)), S.symbols("delta^(1)", (3, 3))
+    head_a, dZ2_a = _head(A1, K2, g, sigma)
+    bind2 = steps.delta_binding(delta2, dZ2_a)
+    # δ1 as SymPy differentiates it (Z1 free), then read at Z1 = X ⋆ K1.
+    z1 = S.symbols("z^(1)", (3, 3))
+    dZ1, _, _ = delta1_with_free_z1(CORRELATION, f, g, sigma, K2, S.symbols("w", (4,)))
+    at_Z1 = dict(zip(z1.reshape(-1), Z1.reshape(-1), strict=True))
+    bind1 = steps.delta_binding(delta1, [[e.xreplace(at_Z1) for e in row] for row in dZ1])
+    names2 = steps.Names(
+        x="a^{(1)}",
+        k="k^{(2)}",
+        z="z^{(2)}",
+        d=r"\delta^{(2)}",
+        X="A_1",
+        K="K_2",
+        D=r"\delta_2",
+        P=r"\tilde\delta^{(2)}",
+    )
+    names1 = steps.Names(k="k^{(1)}", z="z^{(1)}", d=r"\delta^{(1)}", K="K_1", D=r"\delta_1")
+    chains = (
+        steps.kernel_gradient(
+            "D2.steps.dK2",
+            A1,
+            K2,
+            delta2,
+            gradient(head_a.loss, K2),
+            bind2,
+            title="The second kernel's gradient",
+            names=names2,
+        ),
+        steps.input_gradient(
+            "D2.steps.dA1",
+            A1,
+            K2,
+            delta2,
+            gradient(head_a.loss, A1),
+            bind2,
+            title="Back through the second layer: where K₂ rotates",
+            names=names2,
+        ),
+        _delta1_chain(f, g, sigma, K2, delta2),
+        steps.kernel_gradient(
+            "D2.steps.dK1",
+            X,
+            K1,
+            delta1,
+            gradient(head.loss, K1),
+            bind1,
+            title="The first kernel's gradient",
+            names=names1,
+        ),
+    )
+    return Chapter(
+        intro=(
+            "Two convolution layers in a row: a $4\\times 4$ input, a $2\\times 2$ kernel "
+            "$K_1$ and activation $f$, a second $2\\times 2$ kernel $K_2$ and activation $g$, "
+            "then a dense layer and a sigmoid. The new step against D1 is the passage from the "
+            "second layer's $\\delta_2$ to the first layer's $\\delta_1$: the input gradient "
+            "of the second layer, which pads $\\delta_2$ and rotates $K_2$. Indices in the sums "
+            "start at 0; the matrices name entries from 1."
+        ),
+        figure="network",
+        forward=FORWARD,
+        forward_text=(
+            "Both layers are cross-correlations. The article writes true convolutions; that "
+            "convention is proven in the certificates below (there the padded step is a full "
+            "correlation with $K_2$ itself, and both kernel gradients are rotated back)."
+        ),
+        chains=chains,
+        results=(
+            Result(
+                "The second kernel's gradient",
+                "",
+                r"\frac{\partial L}{\partial K_2} = A_1 \star \delta_2 = "
+                + matrix(S.correlate2d(A1, delta2, "valid")),
+            ),
+            Result(
+                "The padded step",
+                "Each entry of $A_1$ collects the $\\delta^{(2)}_{ij}$ of the windows that "
+                "covered it, weighted by the tap of $K_2$ that touched it:",
+                r"\frac{\partial L}{\partial A_1} = "
+                + matrix(S.convolve2d(delta2, K2, "full"))
+                + r" = \operatorname{pad}_1(\delta_2) \star \operatorname{rot180}(K_2)",
+                check=lambda: exactly_equal(
+                    S.convolve2d(delta2, K2, "full"),
+                    S.correlate2d(S.pad2d(delta2, 1), S.rot180(K2), "valid"),
+                ),
+            ),
+        ),
+        exercises=_exercises(),
+    )
+
+
+def _delta1_chain(f, g, sigma, K2, delta2) -> Chain:
+    """``δ1 = ∂L/∂Z1 = (pad(δ2) ⋆ rot180(K2)) ⊙ f'(Z1)``, with ``Z1`` free."""
+    z1, a1 = S.symbols("z^(1)", (3, 3)), S.symbols("a^(1)", (3, 3))
+    dZ1, _, _ = delta1_with_free_z1(CORRELATION, f, g, sigma, K2, S.symbols("w", (4,)))
+    head_a, dZ2_a = _head(a1, K2, g, sigma)
+    to_z = dict(zip(a1.reshape(-1), apply(f, z1).reshape(-1), strict=True))
+    fprime = apply_derivative(f, z1)
+    through_a = gradient(head_a.loss, a1)
+    line1 = np.array(
+        [[through_a[i, j].xreplace(to_z) * fprime[i, j] for j in range(3)] for i in range(3)],
+        dtype=object,
+    )
+    line2 = S.correlate2d(S.pad2d(delta2, 1), S.rot180(K2), "valid") * fprime
+    bind = {d: e.xreplace(to_z) for d, e in steps.delta_binding(delta2, dZ2_a).items()}
+    return Chain(
+        key="D2.steps.delta1",
+        title="The first layer's upstream gradient δ₁",
+        start=r"\delta^{(1)}_{ij} = \frac{\partial L}{\partial z^{(1)}_{ij}}",
+        start_value=dZ1,
+        steps=(
+            Step(
+                "chain rule through $a^{(1)}_{ij} = f(z^{(1)}_{ij})$",
+                r"\frac{\partial L}{\partial a^{(1)}_{ij}}\,f'(z^{(1)}_{ij})",
+                value=line1,
+            ),
+            Step(
+                "the padded step, derived above",
+                r"\bigl(\operatorname{pad}_1(\delta_2) \star \operatorname{rot180}(K_2)"
+                r"\bigr)_{ij}\,f'(z^{(1)}_{ij})",
+                value=line2,
+                bind=bind,
+                conditions=(r"\delta^{(2)} = \partial L / \partial Z_2",),
+            ),
+        ),
+    )
+
+
+def _exercises() -> tuple[Exercise, ...]:
+    A1, K2 = S.symbols("a^(1)", (3, 3)), S.symbols("k^(2)", (2, 2))
+    delta2 = S.symbols("delta^(2)", (2, 2))
+
+    def adjoint(Z):
+        return sp.Add(*(d * z for d, z in zip(delta2.reshape(-1), Z.reshape(-1), strict=True)))
+
+    conv_layer = adjoint(S.convolve2d(A1, K2, "valid"))
+    strided = S.conv2d(A1[None], K2[None, None], stride=2)[0]
+    delta_s = sp.Symbol("delta^(2)_11", real=True)
+    return (
+        Exercise(
+            "In the article's convention the second layer is a true convolution, "
+            "$Z_2 = A_1 * K_2$. Derive $\\partial L/\\partial A_1$: is $K_2$ rotated?",
+            "Write $A_1 * K_2 = A_1 \\star \\operatorname{rot180}(K_2)$ (the rotation lemma "
+            "of D0) and use the cross-correlation result with the kernel "
+            "$\\operatorname{rot180}(K_2)$: the two rotations cancel,\n\n$$\n"
+            "\\frac{\\partial L}{\\partial A_1} = \\operatorname{pad}_1(\\delta_2) \\star K_2"
+            f" = {matrix(S.correlate2d(delta2, K2, 'full'))}\n$$\n\n"
+            "a full correlation with $K_2$ as it is: no rotation in this convention.",
+            check=lambda: exactly_equal(
+                gradient(conv_layer, A1), S.correlate2d(delta2, K2, "full")
+            ),
+        ),
+        Exercise(
+            "Give the second layer stride 2: on the $3\\times 3$ map $A_1$ it has a single "
+            "output $z^{(2)}_{11}$. What is $\\partial L/\\partial K_2$?",
+            "Only one window is left, the top-left one, so "
+            "$\\partial L/\\partial k^{(2)}_{ab} = \\delta^{(2)}_{11}\\,a^{(1)}_{a+1,\\,b+1}$ "
+            "(1-based names): the top-left $2\\times 2$ block of $A_1$ times the single "
+            f"$\\delta$,\n\n$$\n\\frac{{\\partial L}}{{\\partial K_2}} = "
+            f"{matrix(delta_s * A1[:2, :2])}\n$$\n\n"
+            "The last row and column of $A_1$ receive no gradient at all.",
+            check=lambda: (
+                strided.shape == (1, 1)
+                and exactly_equal(gradient(delta_s * strided[0, 0], K2), delta_s * A1[:2, :2])
+            ),
+        ),
+    )

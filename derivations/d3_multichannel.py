@@ -52,6 +52,9 @@ from .activations import (
     is_abstract,
     undefined,
 )
+from .chain import Chain, Step
+from .chapter import Chapter, Exercise
+from .figures import Pipeline, Stage
 from .network import dense_head, displayer, gradient, head_names, names_for
 from .proof import (
     CONVOLUTION,
@@ -59,6 +62,7 @@ from .proof import (
     METHOD_LEMMA,
     Entry,
     Proof,
+    exactly_equal,
     finish_batch,
     prove,
 )
@@ -289,3 +293,200 @@ def _controls(tag, common, X, K, Z, f, delta_p, dK, dX, dK_closed) -> list[Proof
         )
     )
     return out
+
+
+# The chapter ------------------------------------------------------------------
+
+FIGURES = {
+    "network": Pipeline(
+        "D3's network: 2 -> 3 channels with 'same' padding, max pooling, a dense layer",
+        stages=(
+            Stage("X", IN_SHAPE, "2 channels"),
+            Stage("Z", (3, *IN_SHAPE[1:]), "3 channels"),
+            Stage("A", (3, *IN_SHAPE[1:])),
+            Stage("P", (3, 1, 3), "pooled"),
+            Stage("L", (), "loss"),
+        ),
+        operations=("⋆ K + b", "f", "max 2×2", "dense, σ"),
+        gap=76,
+    ),
+}
+
+
+def _layer_chains() -> tuple[Chain, Chain]:
+    """Kernel and input gradients of the multi-channel 'same' layer, δ free (any upstream).
+
+    The loss ``Σ δ ⊙ Z`` is a polynomial; the lines are exact polynomials
+    (:class:`~derivations.polynomial.Poly`), compared coefficient by coefficient.
+    """
+    X, K, b = S.variables("x", IN_SHAPE), S.variables("k", KERNEL_SHAPE), S.variables("b", (3,))
+    Z = S.conv2d(X, K, b, padding="same")
+    delta = S.variables("delta", Z.shape)
+    loss = S.total(d * z for d, z in zip(delta.reshape(-1), Z.reshape(-1), strict=True))
+    brute = loss.gradient()
+    Xp = S.pad2d(X, 1)
+    outs = list(np.ndindex(Z.shape))
+
+    def name(v) -> str:
+        (only,) = next(iter(v.terms))
+        return only
+
+    def grid(shape, entry):
+        out = np.empty(shape, dtype=object)
+        for index in np.ndindex(shape):
+            out[index] = entry(*index)
+        return out
+
+    def through_z(wrt):
+        return grid(
+            wrt.shape, lambda *v: S.total([delta[n] * Z[n].diff(name(wrt[v])) for n in outs])
+        )
+
+    def gradient_of(wrt):
+        return grid(wrt.shape, lambda *v: brute.get(name(wrt[v]), S.total([])))
+
+    h, w_ = IN_SHAPE[1:]
+    kernel = Chain(
+        key="D3.steps.dK",
+        title="The kernel gradient, one pair of channels at a time",
+        start=r"\frac{\partial L}{\partial k_{o,c,a,b}}",
+        start_value=gradient_of(K),
+        steps=(
+            Step(
+                "chain rule through every $z_{o',i,j}$",
+                r"\sum_{o',i,j} \delta_{o'ij}\,\frac{\partial z_{o'ij}}{\partial k_{o,c,a,b}}",
+                value=through_z(K),
+            ),
+            Step(
+                "only $o' = o$ and the tap $(c, a, b)$ survive",
+                r"\sum_{i,j} \delta_{oij}\,\tilde x_{c,\,i+a,\,j+b}",
+                value=grid(
+                    K.shape,
+                    lambda o, c, a, b_: S.total(
+                        [
+                            delta[o, i, j] * Xp[c, i + a, j + b_]
+                            for i in range(h)
+                            for j in range(w_)
+                        ]
+                    ),
+                ),
+                conditions=(r"\tilde X = \operatorname{pad}_1(X)",),
+            ),
+            Step(
+                "recognise a correlation per channel pair",
+                r"\bigl(\operatorname{pad}_1(X_c) \star \delta_o\bigr)_{ab}",
+                value=kernel_gradient(X, delta, CORRELATION),
+            ),
+        ),
+    )
+    summed = np.empty(IN_SHAPE, dtype=object)
+    for c in range(2):
+        summed[c] = sum(
+            (S.correlate2d(S.pad2d(delta[o], 1), S.rot180(K[o, c]), "valid") for o in range(3)),
+            start=0,
+        )
+    scatter = grid(
+        IN_SHAPE,
+        lambda c, r, s: S.total(
+            [
+                delta[o, i, j] * K[o, c, r + 1 - i, s + 1 - j]
+                for o in range(3)
+                for i in range(h)
+                for j in range(w_)
+                if 0 <= r + 1 - i < 3 and 0 <= s + 1 - j < 3
+            ]
+        ),
+    )
+    inputs = Chain(
+        key="D3.steps.dX",
+        title="The input gradient: every output channel sends δ back",
+        start=r"\frac{\partial L}{\partial x_{c,r,s}}",
+        start_value=gradient_of(X),
+        steps=(
+            Step(
+                "chain rule through every $z_{o,i,j}$",
+                r"\sum_{o,i,j} \delta_{oij}\,\frac{\partial z_{oij}}{\partial x_{c,r,s}}",
+                value=through_z(X),
+            ),
+            Step(
+                "only the tap at $r + 1 - i,\\ s + 1 - j$ survives (padding shifts by 1)",
+                r"\sum_{o}\sum_{i,j} \delta_{oij}\,k_{o,c,\,r+1-i,\,s+1-j}",
+                value=scatter,
+                conditions=(r"0 \le r + 1 - i \le 2", r"0 \le s + 1 - j \le 2"),
+            ),
+            Step(
+                "per output channel, D1's rotation with the padding taken off",
+                r"\sum_{o} \bigl(\operatorname{pad}_1(\delta_o) \star "
+                r"\operatorname{rot180}(K_{o,c})\bigr)_{rs}",
+                value=summed,
+                note=(
+                    "A full convolution would pad $\\delta_o$ by $3 - 1 = 2$; the layer's own "
+                    "padding of 1 removes one of them, so the result has the input's size."
+                ),
+            ),
+            Step(
+                "as the full convolution, cropped by the padding",
+                r"\operatorname{crop}_1\Bigl(\sum_o \delta_o * K_{o,c}\Bigr)_{rs}",
+                value=input_gradient(K, delta, CORRELATION),
+            ),
+        ),
+    )
+    return kernel, inputs
+
+
+def chapter() -> Chapter:
+    """Channels, 'same' padding and pooling: the layer's gradients step by step."""
+    return Chapter(
+        intro=(
+            "A layer with two input channels and three output channels, zero padding that "
+            "keeps the size ('same'), a bias per output channel, then an activation and "
+            "$2\\times 2$ max pooling. The derivation here is the layer's own, for any upstream "
+            "gradient $\\delta = \\partial L/\\partial Z$; how pooling forms that $\\delta$ "
+            "(each pooled gradient goes to its window's maximum, times $f'(z)$) is proven in "
+            "the certificates below."
+        ),
+        figure="network",
+        forward=(
+            r"z_{o,i,j} &= b_o + \sum_{c=0}^{1}\sum_{a,b=0}^{2} \tilde x_{c,\,i+a,\,j+b}\,"
+            r"k_{o,c,a,b} && \tilde X = \operatorname{pad}_1(X),\ o \in \{0,1,2\}",
+            r"a_{o,i,j} &= f(z_{o,i,j}), \qquad p_{o,i,j} = \max_{(r,s) \in W_{ij}} a_{o,r,s}",
+            r"u &= \textstyle\sum w\, p, \qquad \hat y = \sigma(u), \qquad "
+            r"L = \tfrac12\,(\hat y - t)^2",
+        ),
+        chains=_layer_chains(),
+        exercises=_exercises(),
+    )
+
+
+def _exercises() -> tuple[Exercise, ...]:
+    import cnnref
+
+    X, K, b = S.symbols("x", IN_SHAPE), S.symbols("k", KERNEL_SHAPE), S.symbols("b", (3,))
+    Z = S.conv2d(X, K, b, padding="same")
+    delta = S.symbols("delta", Z.shape)
+    loss = S.total(d * z for d, z in zip(delta.reshape(-1), Z.reshape(-1), strict=True))
+    sums = np.array([S.total(list(delta[o].reshape(-1))) for o in range(3)], dtype=object)
+    window = np.array([[[[1.0, 5.0, 2.0, 2.0], [3.0, 4.0, 0.0, 1.0]]]])
+    upstream = np.array([[[[0.7, -1.3]]]])
+    expected = np.array([[[[0.0, 0.7, -1.3, 0.0], [0.0, 0.0, 0.0, 0.0]]]])
+    return (
+        Exercise(
+            "What is $\\partial L/\\partial b_o$, the gradient of one output channel's bias?",
+            "$b_o$ is added to every $z_{o,i,j}$ of its channel and to nothing else, so "
+            "$\\dfrac{\\partial L}{\\partial b_o} = \\sum_{i,j} \\delta_{oij}$: the sum of "
+            "that channel's $\\delta$.",
+            check=lambda: exactly_equal(np.array([loss.diff(v) for v in b]), sums),
+        ),
+        Exercise(
+            "Max pooling $2\\times 2$ with stride 2 on the map "
+            "$\\begin{bmatrix}1&5&2&2\\\\3&4&0&1\\end{bmatrix}$ with upstream gradient "
+            "$(0.7, -1.3)$. Where does the gradient go?",
+            "Each pooled value's gradient goes to its window's maximum: $0.7$ to the $5$. "
+            "The second window holds two equal maxima ($2, 2$), where max is not "
+            "differentiable; the convention (PyTorch's and cnnref's) sends it to the first in "
+            "row-major order:\n\n$$\n\\begin{bmatrix}0&0.7&-1.3&0\\\\0&0&0&0\\end{bmatrix}\n$$",
+            check=lambda: np.array_equal(
+                cnnref.max_pool2d_backward(upstream, window, 2), expected
+            ),
+        ),
+    )

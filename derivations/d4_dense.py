@@ -36,11 +36,15 @@ from .activations import (
     is_abstract,
     undefined,
 )
+from .chain import Chain, Step
+from .chapter import Chapter, Exercise, Result, matrix
 from .emit import Network, argument, with_gradients
+from .figures import Pipeline, Stage
 from .network import displayer, gradient, names_for
 from .proof import (
     NEITHER,
     Proof,
+    exactly_equal,
     finish_batch,
     prove,
     rationally_equal,
@@ -247,3 +251,172 @@ def networks() -> list:
             )
         )
     ]
+
+
+# The chapter ------------------------------------------------------------------
+
+FIGURES = {
+    "network": Pipeline(
+        "D4's network: dense 3-4-1 with the sigmoid at both layers",
+        stages=(
+            Stage("x", (3,), "input"),
+            Stage("z¹", (4,)),
+            Stage("a¹", (4,)),
+            Stage("z²", (), "output"),
+            Stage("L", (), "loss"),
+        ),
+        operations=("W¹x + b¹", "σ", "W²a¹ + b²", "σ, ½(ŷ−t)²"),
+    ),
+}
+
+
+def _recursion_chain(sigma: Activation) -> Chain:
+    """``δ1 = (W2ᵀ δ2) ⊙ σ'(z1)`` with ``z1`` free, step by step."""
+    _, _, _, W2, b2, t = _network(sigma)
+    z1, a1 = S.symbols("z^1", (4,)), S.symbols("a^1", (4,))
+    loss_z, _, z2 = _loss_of_z1(sigma, z1, W2, b2, t)
+    d2 = sp.Symbol("delta^2", real=True)
+    z2_free = sp.Symbol("z^2", real=True)
+    dz2 = sp.diff(sp.Rational(1, 2) * (sigma(z2_free) - t) ** 2, z2_free).xreplace(
+        {z2_free: z2[0]}
+    )
+    z2_of_a = W2.dot(a1)[0] + b2[0]
+    slope = apply_derivative(sigma, z1)
+    return Chain(
+        key="D4.steps.delta1",
+        title="The delta recursion",
+        start=r"\delta^1_i = \frac{\partial L}{\partial z^1_i}",
+        start_value=gradient(loss_z, z1),
+        steps=(
+            Step(
+                "chain rule through $a^1_i = \\sigma(z^1_i)$ and $z^2$",
+                r"\frac{\partial L}{\partial z^2}\,\frac{\partial z^2}{\partial a^1_i}\,"
+                r"\sigma'(z^1_i)",
+                value=np.array([d2 * z2_of_a.diff(a1[i]) * slope[i] for i in range(4)]),
+                bind={d2: dz2},
+                conditions=(r"\delta^2 = \partial L/\partial z^2",),
+            ),
+            Step(
+                "$z^2$ is linear in $a^1$: $\\partial z^2/\\partial a^1_i = W^2_{1i}$",
+                r"\delta^2\,W^2_{1i}\,\sigma'(z^1_i)",
+                value=np.array([d2 * W2[0, i] * slope[i] for i in range(4)]),
+            ),
+            Step(
+                "as vectors",
+                r"\bigl((W^2)^\top \delta^2 \odot \sigma'(z^1)\bigr)_i",
+                value=W2.T.dot(np.array([d2])) * slope,
+            ),
+        ),
+    )
+
+
+def _weight_chain(sigma: Activation) -> Chain:
+    """``∂L/∂W1 = δ1 xᵀ``, with ``δ1`` bound to SymPy's ``∂L/∂z1``."""
+    x, W1, b1, W2, b2, t = _network(sigma)
+    z1s = S.symbols("z^1", (4,))
+    delta1 = S.symbols("delta^1", (4,))
+    z1 = W1.dot(x) + b1
+    loss, _, _ = _loss_of_z1(sigma, z1, W2, b2, t)
+    loss_z, _, _ = _loss_of_z1(sigma, z1s, W2, b2, t)
+    at = dict(zip(z1s, z1, strict=True))
+    bind = {d: e.xreplace(at) for d, e in zip(delta1, gradient(loss_z, z1s), strict=True)}
+    chain_rule = np.empty((4, 3), dtype=object)
+    for i, j in np.ndindex(4, 3):
+        chain_rule[i, j] = sum(delta1[k] * z1[k].diff(W1[i, j]) for k in range(4))
+    return Chain(
+        key="D4.steps.dW1",
+        title="The first weight matrix",
+        start=r"\frac{\partial L}{\partial W^1_{ij}}",
+        start_value=gradient(loss, W1),
+        steps=(
+            Step(
+                "chain rule through every $z^1_k$",
+                r"\sum_k \delta^1_k\,\frac{\partial z^1_k}{\partial W^1_{ij}}",
+                value=chain_rule,
+                bind=bind,
+                conditions=(r"\delta^1_k = \partial L/\partial z^1_k",),
+            ),
+            Step(
+                "only $k = i$ survives, with slope $x_j$",
+                r"\delta^1_i\,x_j",
+                value=np.outer(delta1, x),
+                conditions=(r"z^1_k = \textstyle\sum_j W^1_{kj} x_j + b^1_k",),
+            ),
+            Step(
+                "an outer product",
+                r"\bigl(\delta^1 x^\top\bigr)_{ij}",
+                value=np.array(
+                    (sp.Matrix(list(delta1)) * sp.Matrix([list(x)])).tolist(), dtype=object
+                ),
+            ),
+        ),
+    )
+
+
+def _weight_result() -> Result:
+    """``∂L/∂W¹ = δ¹ xᵀ`` written out: a 4x3 outer product."""
+    x, delta1 = S.symbols("x", (3,)), S.symbols("delta^1", (4,))
+    return Result(
+        "The first weight matrix",
+        "Row $i$ is the hidden unit's $\\delta^1_i$ times the whole input:",
+        r"\frac{\partial L}{\partial W^1} = \delta^1 x^\top = " + matrix(np.outer(delta1, x)),
+    )
+
+
+def chapter() -> Chapter:
+    """The delta recursion and the weight gradient of a dense network, step by step."""
+    sigma = ACTIVATIONS[0]
+    return Chapter(
+        intro=(
+            "No convolution yet: a dense network with three inputs, four hidden units and one "
+            "output, the sigmoid $\\sigma$ at both layers (undefined here, so the steps hold "
+            "for every activation). It shows the pattern every later layer repeats: the "
+            "gradient with respect to a layer's output, $\\delta$, is passed back through the "
+            "transposed weights and multiplied by the activation's slope."
+        ),
+        figure="network",
+        forward=(
+            r"z^1 &= W^1 x + b^1 && W^1 \in \mathbb{R}^{4\times 3}",
+            r"a^1 &= \sigma(z^1)",
+            r"z^2 &= W^2 a^1 + b^2 && W^2 \in \mathbb{R}^{1\times 4}",
+            r"\hat y &= \sigma(z^2), \qquad L = \tfrac12\,(\hat y - t)^2",
+        ),
+        chains=(_recursion_chain(sigma), _weight_chain(sigma)),
+        results=(_weight_result(),),
+        exercises=_exercises(),
+    )
+
+
+def _exercises() -> tuple[Exercise, ...]:
+    s = sp.Symbol("s", real=True)
+    sigma = ACTIVATIONS[0]
+    x, W1, b1, W2, b2, t = _network(sigma)
+    z1 = W1.dot(x) + b1
+    loss, _, z2 = _loss_of_z1(sigma, z1, W2, b2, t)
+    delta2 = (sigma(z2[0]) - t) * apply_derivative(sigma, z2)
+    delta1 = W2.T.dot(delta2) * apply_derivative(sigma, z1)
+    return (
+        Exercise(
+            "For the logistic sigmoid $\\sigma(s) = 1/(1 + e^{-s})$, show "
+            "$\\sigma'(s) = \\sigma(s)\\,(1 - \\sigma(s))$: the slope can be computed from "
+            "the output alone, as the 11-line network does.",
+            "$\\sigma'(s) = e^{-s}/(1 + e^{-s})^2 = \\frac{1}{1 + e^{-s}} \\cdot "
+            "\\frac{e^{-s}}{1 + e^{-s}}$, and the second factor is $1 - \\sigma(s)$.",
+            check=lambda: rationally_equal(
+                sp.diff(LOGISTIC(s), s), LOGISTIC(s) * (1 - LOGISTIC(s))
+            ),
+        ),
+        Exercise(
+            "What is $\\partial L/\\partial b^1$?",
+            "Each $z^1_i$ depends on $b^1_i$ with slope 1 and on no other bias entry, so "
+            "$\\partial L/\\partial b^1 = \\delta^1$: the bias gradient is the layer's "
+            "$\\delta$ itself.",
+            check=lambda: exactly_equal(gradient(loss, b1), delta1),
+        ),
+        Exercise(
+            "Replace $\\sigma$ by $\\tanh$. What is the slope in terms of the output "
+            "$a = \\tanh(s)$?",
+            "$\\tanh'(s) = 1 - \\tanh^2(s) = 1 - a^2$.",
+            check=lambda: rationally_equal(sp.diff(sp.tanh(s), s), 1 - sp.tanh(s) ** 2),
+        ),
+    )

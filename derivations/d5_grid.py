@@ -66,6 +66,9 @@ import sympy as sp
 from cnnref.shapes import conv_output_size, conv_remainder
 
 from . import symbolic as S
+from .chain import Chain, Step
+from .chapter import Chapter, Exercise, Result, matrix
+from .figures import Pipeline, Stage
 from .polynomial import Poly
 from .proof import CONVOLUTION, CORRELATION, METHOD_POLY, Proof, exactly_equal, prove
 from .transpose_adjoint import output_padding_grid, prove_adjoint
@@ -830,3 +833,182 @@ def extra_files() -> dict[str, str]:
     from .writer import configurations_json
 
     return {"records/d5-configurations.json": configurations_json(configurations_table())}
+
+
+# The chapter ------------------------------------------------------------------
+
+FIGURES = {
+    "network": Pipeline(
+        "D5's worked layer: a 5x5 input, a 2x2 kernel, stride 2",
+        stages=(
+            Stage("x", (5, 5), "input"),
+            Stage("y", (2, 2), "output"),
+            Stage("L", (), "Σ G ⊙ y"),
+        ),
+        operations=("⋆ w, stride 2", "upstream G"),
+        gap=120,
+    ),
+}
+
+
+def _strided_input_chain() -> Chain:
+    """``∂L/∂x = conv_transpose2d(G, w)`` for stride 2 with a remainder, step by step."""
+    x, w, G = S.symbols("x", (5, 5)), S.symbols("w", (2, 2)), S.symbols("G", (2, 2))
+    y = S.conv2d(x[None], w[None, None], stride=2)[0]
+    loss = S.total(g * v for g, v in zip(G.reshape(-1), y.reshape(-1), strict=True))
+    dilated = S.dilate2d(G, 2)
+
+    def table(entry):
+        out = np.empty((5, 5), dtype=object)
+        for r, c in np.ndindex(5, 5):
+            out[r, c] = S.total(list(entry(r, c)))
+        return out
+
+    def scatter(r, c):
+        for i, j in np.ndindex(2, 2):
+            if 0 <= r - 2 * i < 2 and 0 <= c - 2 * j < 2:
+                yield G[i, j] * w[r - 2 * i, c - 2 * j]
+
+    def spread(r, c):
+        for i, j in np.ndindex(3, 3):
+            if 0 <= r - i < 2 and 0 <= c - j < 2:
+                yield dilated[i, j] * w[r - i, c - j]
+
+    return Chain(
+        key="D5.steps.dx-stride2",
+        title="The input gradient with stride 2: a transposed convolution",
+        start=r"\frac{\partial L}{\partial x_{rc}}",
+        start_value=np.array([[loss.diff(v) for v in row] for row in x], dtype=object),
+        intro=(
+            "The layer $y_{ij} = \\sum_{a,b} x_{2i+a,\\,2j+b}\\,w_{ab}$ on a $5\\times 5$ "
+            "input: $(5 - 2) \\bmod 2 = 1$, so the last row and column are read by no window. "
+            "$L = \\sum_{ij} G_{ij}\\,y_{ij}$ for a symbolic upstream gradient $G$."
+        ),
+        steps=(
+            Step(
+                "chain rule through every $y_{ij}$",
+                r"\sum_{i,j} G_{ij}\,\frac{\partial y_{ij}}{\partial x_{rc}}",
+                value=np.array(
+                    [
+                        [
+                            S.total(
+                                [
+                                    g * v.diff(xv)
+                                    for g, v in zip(G.reshape(-1), y.reshape(-1), strict=True)
+                                ]
+                            )
+                            for xv in row
+                        ]
+                        for row in x
+                    ],
+                    dtype=object,
+                ),
+            ),
+            Step(
+                "only the tap $a = r - 2i,\\ b = c - 2j$ survives: G is scattered",
+                r"\sum_{i,j} G_{ij}\,w_{r-2i,\,c-2j}",
+                value=table(scatter),
+                conditions=(r"0 \le r - 2i \le 1", r"0 \le c - 2j \le 1"),
+            ),
+            Step(
+                "dilate G by the stride (zeros between its entries)",
+                r"\sum_{i',j'} \tilde G_{i'j'}\,w_{r-i',\,c-j'}",
+                value=table(spread),
+                conditions=(r"\tilde G = \operatorname{dilate}_2(G),\ 3\times 3",),
+            ),
+            Step(
+                "pad by 1 (kernel − 1), one more row and column for the remainder; "
+                "the kernel rotates",
+                r"\bigl(\operatorname{pad}_{1,2}(\tilde G) \star \operatorname{rot180}(w)"
+                r"\bigr)_{rc}",
+                value=S.correlate2d(S.pad2d(dilated, (1, 2, 1, 2)), S.rot180(w), "valid"),
+                conditions=(
+                    r"(\mathrm{top}, \mathrm{bottom}, \mathrm{left}, \mathrm{right})"
+                    r" = (1, 2, 1, 2)",
+                ),
+            ),
+            Step(
+                "recognise the transposed convolution",
+                r"\operatorname{conv\_transpose2d}(G, w;\ s = 2,\ "
+                r"\mathrm{output\_padding} = 1)_{rc}",
+                value=S.conv_transpose2d(G[None], w[None, None], stride=2, output_padding=1)[0],
+            ),
+        ),
+    )
+
+
+def _strided_result() -> Result:
+    """The 5x5 input gradient of the worked layer, written out: the last row and column are 0."""
+    w, G = S.symbols("w", (2, 2)), S.symbols("G", (2, 2))
+    dx = S.conv_transpose2d(G[None], w[None, None], stride=2, output_padding=1)[0]
+    return Result(
+        "The input gradient, stride 2",
+        "Each $G_{ij}$ lands on its own $2\\times 2$ block (the windows do not overlap at "
+        "stride 2), multiplied by the kernel as it is; the row and column that no window "
+        "read get exactly zero.",
+        r"\frac{\partial L}{\partial x} = " + matrix(dx),
+    )
+
+
+def chapter():
+    """The general layer at one worked configuration, step by step, and exercises."""
+    return Chapter(
+        intro=(
+            "The grid below proves the gradient formulas for every stride, padding, "
+            "dilation, channel count and group count up to small sizes (see the "
+            "certificates). This chapter walks through one configuration by hand: stride 2 "
+            "on an input whose size leaves a remainder, where the input gradient becomes a "
+            "transposed convolution."
+        ),
+        figure="network",
+        forward=(
+            r"y_{o,i,j} &= b_o + \sum_{c,a,b} x_{c,\;s i + d a - p,\;s j + d b - p}\,"
+            r"w_{o,c,a,b} && \text{(cross-correlation, PyTorch's conv2d)}",
+            r"L &= \sum_{o,i,j} G_{o,i,j}\,y_{o,i,j} && G \text{ symbolic}",
+        ),
+        forward_text=(
+            "$L$ is linear in $y$, so its gradients for a symbolic $G$ are the layer's "
+            "backward pass for every upstream gradient (the adjoint identity)."
+        ),
+        chains=(_strided_input_chain(),),
+        results=(_strided_result(),),
+        exercises=_exercises(),
+    )
+
+
+def _exercises():
+    x, G = S.symbols("x", (4, 4)), S.symbols("G", (2, 2))
+    pooled = S.avg_pool2d(x[None], (2, 2), (2, 2))[0]
+    loss = S.total(g * v for g, v in zip(G.reshape(-1), pooled.reshape(-1), strict=True))
+    spread = np.array([[G[r // 2, c // 2] / 4 for c in range(4)] for r in range(4)], dtype=object)
+
+    def rows_read(size, kernel, stride, padding, dilation):
+        out = conv_output_size(size, kernel, stride, padding, dilation)
+        return {stride * i + dilation * a for i in range(out) for a in range(kernel)}
+
+    def untouched(size, kernel, stride, padding, dilation):
+        return size + 2 * padding - 1 - max(rows_read(size, kernel, stride, padding, dilation))
+
+    return (
+        Exercise(
+            "An $8$-row input, a 3-row kernel, stride 2, padding 1, dilation 2. How many "
+            "output rows? Which rows of the padded input does no window read?",
+            "$H_o = \\lfloor (8 + 2 - 2\\cdot 2 - 1)/2 \\rfloor + 1 = 3$. The windows read "
+            "padded rows $2i + 2a$ for $i, a \\in \\{0, 1, 2\\}$: rows 0 to 8 of the 10; the "
+            "last one (row 9, the stride remainder $(8 + 2 - 5) \\bmod 2 = 1$) is read by "
+            "none, so its gradient is exactly zero.",
+            check=lambda: (
+                conv_output_size(8, 3, 2, 1, 2) == 3
+                and conv_remainder(8, 3, 2, 1, 2) == 1 == untouched(8, 3, 2, 1, 2)
+            ),
+        ),
+        Exercise(
+            "Average pooling $2\\times 2$ with stride 2 on a $4\\times 4$ input. What is "
+            "$\\partial L/\\partial x$ for an upstream gradient $G$ ($2\\times 2$)?",
+            "Each input entry lies in exactly one window and enters its mean with weight "
+            "$\\frac14$:\n\n$$\n\\frac{\\partial L}{\\partial X} = " + matrix(spread) + "\n$$",
+            check=lambda: exactly_equal(
+                np.array([[loss.diff(v) for v in row] for row in x], dtype=object), spread
+            ),
+        ),
+    )

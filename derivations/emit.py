@@ -1,4 +1,4 @@
-"""Emit numpy code from the derivations: the loss and every gradient of D1, D2 and D4.
+"""Emit numpy code from the derivations: the loss and every gradient of each case's networks.
 
 For each network the loss is built symbolically by the derivation module
 (the very expressions its proofs are about), every gradient is SymPy's
@@ -10,9 +10,9 @@ numpy function per network under ``cnnref/generated/``:
 * every symbol ``x_12`` becomes the entry ``x[..., 0, 1]``, so the code vectorises over
   any leading batch axes (weights may carry them too, or not); results carry
   the broadcast batch shape, the loss is per sample;
-* the printer writes the code in the layout of the project's formatter (ruff
-  format, line length 99): long assignments are split into more temporaries,
-  never wrapped, so the text does not depend on a formatter being installed;
+* the code is laid out by the project's formatter: the emitted text goes
+  through ``ruff format`` (the version ``pyproject.toml`` pins, its settings),
+  with comments marking the inputs, the intermediate terms and the outputs;
 * no dates, no versions, symbols in a fixed order: regenerating writes the
   same bytes, and ``python -m derivations --check`` compares them with the
   committed files.
@@ -20,8 +20,9 @@ numpy function per network under ``cnnref/generated/``:
 
 from __future__ import annotations
 
-import ast
 import difflib
+import subprocess
+import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,8 +36,8 @@ from . import writer
 from .network import gradient
 from .proof import CORRELATION
 
-GENERATED_DIR = Path(__file__).resolve().parents[1] / "cnnref" / "generated"
-LINE_LENGTH = 99
+ROOT = Path(__file__).resolve().parents[1]
+GENERATED_DIR = ROOT / "cnnref" / "generated"
 INDENT = "    "
 
 
@@ -122,107 +123,34 @@ class _Printer(NumPyPrinter):
 
 _PRINTER = _Printer({"fully_qualified_modules": True, "allow_unknown_functions": False})
 
-_BINARY = {ast.Add: ("+", 1), ast.Sub: ("-", 1), ast.Mult: ("*", 2), ast.Div: ("/", 2)}
-_UNARY_PRECEDENCE = 3
-_POWER_PRECEDENCE = 4
-_ATOM = 5
-
-
-def _precedence(node: ast.expr) -> int:
-    if isinstance(node, ast.BinOp):
-        return _POWER_PRECEDENCE if isinstance(node.op, ast.Pow) else _BINARY[type(node.op)][1]
-    if isinstance(node, ast.UnaryOp):
-        return _UNARY_PRECEDENCE
-    return _ATOM
-
-
-def _simple_power_operand(node: ast.expr) -> bool:
-    """The formatter writes ``a**b`` without spaces when both sides are names or numbers."""
-    if isinstance(node, ast.UnaryOp):
-        return isinstance(node.op, ast.USub) and _simple_power_operand(node.operand)
-    return isinstance(node, (ast.Name, ast.Constant))
-
-
-def _source(node: ast.expr) -> str:
-    """Python source for an arithmetic expression, laid out as the formatter lays it out."""
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Constant):
-        if not isinstance(node.value, int) or isinstance(node.value, bool):
-            raise ValueError(f"unexpected constant {node.value!r} in emitted code")
-        return repr(node.value)
-    if isinstance(node, ast.Attribute):
-        return f"{_source(node.value)}.{node.attr}"
-    if isinstance(node, ast.Call):
-        return f"{_source(node.func)}({', '.join(_source(a) for a in node.args)})"
-    if isinstance(node, ast.UnaryOp):
-        if not isinstance(node.op, ast.USub):
-            raise ValueError(f"unexpected operator {node.op!r} in emitted code")
-        inner = _source(node.operand)
-        if _precedence(node.operand) < _UNARY_PRECEDENCE:
-            inner = f"({inner})"
-        return f"-{inner}"
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Pow):
-        base, exponent = _source(node.left), _source(node.right)
-        if _precedence(node.left) <= _POWER_PRECEDENCE:
-            base = f"({base})"
-        if _precedence(node.right) < _UNARY_PRECEDENCE:
-            exponent = f"({exponent})"
-        simple = _simple_power_operand(node.left) and _simple_power_operand(node.right)
-        return f"{base}**{exponent}" if simple else f"{base} ** {exponent}"
-    if isinstance(node, ast.BinOp):
-        symbol, level = _BINARY[type(node.op)]
-        left, right = _source(node.left), _source(node.right)
-        if _precedence(node.left) < level:
-            left = f"({left})"
-        if _precedence(node.right) <= level:
-            right = f"({right})"
-        return f"{left} {symbol} {right}"
-    raise ValueError(f"unexpected node {ast.dump(node)} in emitted code")
-
 
 def python(expr: sp.Expr) -> str:
-    """``expr`` as numpy code (``np.tanh``, ``np.exp``, ``np.arctan``), formatter layout."""
-    text = _PRINTER.doprint(expr).replace("numpy.", "np.")
-    return _source(ast.parse(text, mode="eval").body)
+    """``expr`` as numpy code (``np.tanh``, ``np.exp``, ``np.arctan``); ruff lays it out."""
+    return _PRINTER.doprint(expr).replace("numpy.", "np.")
 
 
-# Temporaries are renamed once all are known, and a name may grow by a digit or two.
-_MARGIN = 6
+def ruff_format(text: str, name: str = "generated.py") -> str:
+    """``text`` formatted by the project's pinned ruff (the settings of ``pyproject.toml``).
 
-
-def _fits(target: str, expr: sp.Expr) -> bool:
-    return len(f"{INDENT}{target} = {python(expr)}") <= LINE_LENGTH - _MARGIN
-
-
-def _fit(target: str, expr: sp.Expr, fresh) -> tuple[list[tuple[sp.Symbol, sp.Expr]], sp.Expr]:
-    """Temporaries and what remains of ``expr``, so that every assignment fits on a line.
-
-    A long argument goes to a temporary; a long sum or product of short terms is halved
-    (its first half becomes a temporary).
+    Deterministic for one ruff version, which ``pyproject.toml`` pins.
     """
-    steps: list[tuple[sp.Symbol, sp.Expr]] = []
-    while not _fits(target, expr):
-        args = list(expr.args)
-        compound = [a for a in args if not a.is_Atom]
-        longest = max(compound, key=lambda a: len(python(a))) if compound else None
-        group = compound if len(compound) >= 2 else args
-        if (
-            (expr.is_Add or expr.is_Mul)
-            and len(group) > 2
-            and (longest is None or 2 * len(python(longest)) < len(python(expr)))
-        ):
-            part = expr.func(*group[: max(2, len(group) // 2)])
-            rest = [a for a in args if a not in group[: max(2, len(group) // 2)]]
-        elif longest is not None:
-            part, rest = longest, None
-        else:
-            raise ValueError(f"cannot fit {target} = {python(expr)} on a line")
-        temp = next(fresh)
-        inner, part_left = _fit(str(temp), part, fresh)
-        steps += [*inner, (temp, part_left)]
-        expr = expr.func(temp, *rest) if rest is not None else expr.xreplace({part: temp})
-    return steps, expr
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "ruff", "format", "--stdin-filename", name, "-"],
+            input=text,
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            check=False,
+        )
+    except FileNotFoundError as error:  # pragma: no cover - no interpreter
+        raise RuntimeError("ruff is needed to format the generated code") from error
+    if result.returncode != 0:
+        raise RuntimeError(
+            "ruff could not format the generated code (install the derive extra: "
+            f"pip install -e '.[derive]'): {result.stderr.strip()}"
+        )
+    return result.stdout
 
 
 def _shape(shape: tuple[int, ...]) -> str:
@@ -281,12 +209,11 @@ def function_source(net: Network) -> str:
             batch.append(f"{arg.name}.shape[:-{len(shape)}]")
         else:
             batch.append(f"{arg.name}.shape")
-    line = f"{INDENT}shape = np.broadcast_shapes({', '.join(batch)})"
-    if len(line) > LINE_LENGTH:  # the formatter's layout: arguments on a line of their own
-        line = f"{INDENT}shape = np.broadcast_shapes(\n{INDENT * 2}{', '.join(batch)}\n{INDENT})"
-    out.append(line)
+    out.append(f"{INDENT}shape = np.broadcast_shapes({', '.join(batch)})")
     # Entries as arrays over the batch axes, or as numpy scalars for one sample
     # (arithmetic on scalars is several times faster than on 0-d arrays).
+    out.append("")
+    out.append(f"{INDENT}# Inputs: one name per entry, 1-based as in the derivation.")
     for arg in net.arguments:
         shape = arg.symbols.shape
         if not shape:
@@ -308,17 +235,11 @@ def function_source(net: Network) -> str:
         for index in np.ndindex(values.shape)
     ]
     fresh = sp.numbered_symbols("c", real=True)
-    replacements, reduced = sp.cse([e for _, _, e in flat], symbols=fresh, order="canonical")
-    steps: list[tuple[sp.Symbol, sp.Expr]] = []
-    for temp, expr in replacements:
-        extra, expr = _fit(str(temp), expr, fresh)
-        steps += [*extra, (temp, expr)]
-    finals = []
-    for (name, index, _), expr in zip(flat, reduced, strict=True):
-        target = f"{name}[...{''.join(f', {i}' for i in index)}]"
-        extra, expr = _fit(target, expr, fresh)
-        steps += extra
-        finals.append((target, expr))
+    steps, reduced = sp.cse([e for _, _, e in flat], symbols=fresh, order="canonical")
+    finals = [
+        (f"{name}[...{''.join(f', {i}' for i in index)}]", expr)
+        for (name, index, _), expr in zip(flat, reduced, strict=True)
+    ]
     # Rename the temporaries in the order they are assigned: c0, c1, ...
     names = {temp: sp.Symbol(f"c{n}", real=True) for n, (temp, _) in enumerate(steps)}
     # Two passes through Dummy names, so that an old c5 never collides with a new one.
@@ -328,6 +249,8 @@ def function_source(net: Network) -> str:
     def rename(expr: sp.Expr) -> sp.Expr:
         return expr.xreplace(dummies).xreplace(to_final)
 
+    out.append("")
+    out.append(f"{INDENT}# Outputs: the loss and one gradient per input, per sample.")
     for name, values in outputs:
         dims = "".join(f", {n}" for n in values.shape)
         out.append(
@@ -335,14 +258,18 @@ def function_source(net: Network) -> str:
             if dims
             else f"{INDENT}{name} = np.empty(shape)"
         )
+    out.append("")
+    out.append(
+        f"{INDENT}# Intermediate terms: subexpressions shared by the loss and the gradients "
+        "(sympy.cse)."
+    )
     for temp, expr in steps:
         out.append(f"{INDENT}{names[temp]} = {python(rename(expr))}")
+    out.append("")
+    out.append(f"{INDENT}# The loss and the gradients, entry by entry.")
     for target, expr in finals:
         out.append(f"{INDENT}{target} = {python(rename(expr))}")
     out.append(f"{INDENT}return {', '.join(name for name, _ in outputs)}")
-    too_long = [line for line in "\n".join(out).splitlines() if len(line) > LINE_LENGTH]
-    if too_long:
-        raise ValueError(f"emitted lines longer than {LINE_LENGTH} columns: {too_long}")
     return "\n".join(out) + "\n"
 
 
@@ -363,7 +290,7 @@ def module_source(net: Network) -> str:
         "",
         function_source(net).rstrip("\n"),
     ]
-    return "\n".join(lines) + "\n"
+    return ruff_format("\n".join(lines) + "\n", f"cnnref/generated/{net.slug}.py")
 
 
 def package_source(nets: list[Network]) -> str:

@@ -46,6 +46,7 @@ class Pipeline:
     title: str
     stages: tuple[Stage, ...]
     operations: tuple[str, ...]  # one fewer than stages
+    gap: int = 96  # room for the operation's name between two arrays
 
     def svg(self) -> str:
         return _pipeline(self)
@@ -112,7 +113,7 @@ def _grid_size(shape: tuple[int, ...]) -> tuple[int, int]:
 
 
 def _pipeline(p: Pipeline) -> str:
-    cell, gap, top = 16, 96, 34
+    cell, gap, top = 16, p.gap, 34
     body: list[str] = []
     sizes = [_grid_size(s.shape) for s in p.stages]
     tallest = max([r for r, _ in sizes] + [2]) * cell
@@ -131,6 +132,8 @@ def _pipeline(p: Pipeline) -> str:
             for layer in reversed(range(depth)):
                 ox, oy = x + 6 * layer, y0 - 6 * layer
                 body.append(_rect(ox, oy, cols * cell, rows * cell, width=1.2))
+                if layer:  # channels behind the front one: outlines only
+                    continue
                 for r in range(rows):
                     for c in range(cols):
                         body.append(_rect(ox + c * cell, oy + r * cell, cell, cell, width=0.6))
@@ -195,10 +198,11 @@ def _rotation(f: Rotation) -> str:
     body += _labelled_grid(x3, top, cell, P, highlight=lambda r, c: r < kh and c < kw)
     body.append(_rect(x3, top, kw * cell, kh * cell, dash=True, width=2.2))
     height_grid = len(P) * cell
-    caption = (
-        f"∂L/∂{sub(f.target, 1, 1)}: the shaded window times rot180(K), entry by entry, summed; "
-        "slide the window to reach the other entries"
+    captions = (
+        f"∂L/∂{sub(f.target, 1, 1)} = the dashed window times rot180(K), entry by entry, summed.",
+        "Slide the window one step at a time to reach the other input entries.",
     )
-    body.append(_text(10, top + height_grid + 26, caption, SMALL, anchor="start"))
+    for n, caption in enumerate(captions):
+        body.append(_text(10, top + height_grid + 26 + 18 * n, caption, SMALL, anchor="start"))
     width = x3 + len(P[0]) * cell + 10
-    return _svg(max(width, 560), top + height_grid + 40, f.title, body)
+    return _svg(max(width, 560), top + height_grid + 58, f.title, body)

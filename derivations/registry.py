@@ -38,6 +38,11 @@ Optional:
 ``FIGURES``
     ``{name: figure}`` for the figures its chapter shows; drawn when the site
     is built (:mod:`derivations.figures`).
+``planted() -> list[tuple[Chain, int]]``
+    Chains with a wrong line planted in step ``n``, which the checker must
+    reject. The tests plant wrong lines themselves in steps checked by value;
+    a chain whose steps are all checked by ``check=`` or ``verdict=`` needs
+    its case to supply them here.
 ``networks() -> list[emit.Network]``
     Networks whose loss and gradients are emitted as numpy code under
     ``cnnref/generated/`` (:mod:`derivations.emit`).

@@ -21,6 +21,8 @@ step holds with ``δ`` left free, that is for every upstream gradient.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from . import symbolic as S
@@ -52,10 +54,24 @@ def _chain_rule(Z, wrt, delta) -> np.ndarray:
     )
 
 
-def kernel_gradient(
-    key: str, X, K, delta, start, bind, *, x: str = "x", k: str = "k", title: str = ""
-) -> Chain:
+@dataclass(frozen=True)
+class Names:
+    """LaTeX names of the layer's quantities: entries (``x``, ``k``, ``z``, ``d`` for δ) and
+    arrays (``X``, ``K``, ``D`` for δ)."""
+
+    x: str = "x"
+    k: str = "k"
+    z: str = "z"
+    d: str = r"\delta"
+    X: str = "X"
+    K: str = "K"
+    D: str = r"\delta"
+    P: str = r"\tilde\delta"  # the padded δ, entry by entry
+
+
+def kernel_gradient(key: str, X, K, delta, start, bind, names=Names(), title: str = "") -> Chain:
     """``∂L/∂K = X ⋆ δ`` for ``Z = X ⋆ K`` (valid), step by step."""
+    x, k, z, d, Xn, Kn, Dn = (names.x, names.k, names.z, names.d, names.X, names.K, names.D)
     oh, ow = delta.shape
     kh, kw = K.shape
     Z = S.correlate2d(X, K, "valid")
@@ -65,26 +81,26 @@ def kernel_gradient(
     )
     steps = (
         Step(
-            "chain rule through every $z_{ij}$",
-            rf"\sum_{{i,j}} \delta_{{ij}}\,\frac{{\partial z_{{ij}}}}{{\partial {k}_{{ab}}}}",
+            f"chain rule through every ${z}_{{ij}}$",
+            rf"\sum_{{i,j}} {d}_{{ij}}\,\frac{{\partial {z}_{{ij}}}}{{\partial {k}_{{ab}}}}",
             value=_chain_rule(Z, K, delta),
             bind=bind,
-            conditions=(r"\delta_{ij} = \partial L / \partial z_{ij}",),
+            conditions=(rf"{d}_{{ij}} = \partial L / \partial {z}_{{ij}}",),
             note=(
-                f"$L$ depends on ${k}_{{ab}}$ only through the {oh * ow} outputs $z_{{ij}}$; "
-                "this step is checked with $\\delta_{ij}$ replaced by SymPy's own "
-                "$\\partial L/\\partial z_{ij}$, the later ones with $\\delta$ left free."
+                f"$L$ depends on ${k}_{{ab}}$ only through the {oh * ow} outputs ${z}_{{ij}}$; "
+                f"this step is checked with ${d}_{{ij}}$ replaced by SymPy's own "
+                f"$\\partial L/\\partial {z}_{{ij}}$, the later ones with ${Dn}$ left free."
             ),
         ),
         Step(
             "write out the forward pass",
-            rf"\sum_{{i,j}} \delta_{{ij}}\,\frac{{\partial}}{{\partial {k}_{{ab}}}}"
+            rf"\sum_{{i,j}} {d}_{{ij}}\,\frac{{\partial}}{{\partial {k}_{{ab}}}}"
             rf"\sum_{{p,q}} {x}_{{i+p,\,j+q}}\,{k}_{{pq}}",
             value=_chain_rule(written, K, delta),
         ),
         Step(
             "only the term $p = a,\\ q = b$ survives",
-            rf"\sum_{{i,j}} \delta_{{ij}}\,{x}_{{i+a,\,j+b}}",
+            rf"\sum_{{i,j}} {d}_{{ij}}\,{x}_{{i+a,\,j+b}}",
             value=_array(
                 K.shape,
                 lambda a, b: _sum(
@@ -94,10 +110,10 @@ def kernel_gradient(
             conditions=(rf"\partial {k}_{{pq}} / \partial {k}_{{ab}} = [p = a]\,[q = b]",),
         ),
         Step(
-            "recognise a correlation of the input with δ",
-            r"(X \star \delta)_{ab}",
+            f"recognise a correlation of ${Xn}$ with ${Dn}$",
+            rf"({Xn} \star {Dn})_{{ab}}",
             value=S.correlate2d(X, delta, "valid"),
-            note="The kernel gradient slides $\\delta$ over the input, as the layer slides $K$.",
+            note=f"The kernel gradient slides ${Dn}$ over ${Xn}$, as the layer slides ${Kn}$.",
         ),
     )
     return Chain(
@@ -109,10 +125,9 @@ def kernel_gradient(
     )
 
 
-def input_gradient(
-    key: str, X, K, delta, start, bind, *, x: str = "x", k: str = "k", title: str = ""
-) -> Chain:
+def input_gradient(key: str, X, K, delta, start, bind, names=Names(), title: str = "") -> Chain:
     """``∂L/∂X = pad(δ) ⋆ rot180(K)`` for ``Z = X ⋆ K`` (valid), step by step."""
+    x, k, z, d, Kn, Dn, P = (names.x, names.k, names.z, names.d, names.K, names.D, names.P)
     oh, ow = delta.shape
     kh, kw = K.shape
     Z = S.correlate2d(X, K, "valid")
@@ -139,58 +154,56 @@ def input_gradient(
     shape = X.shape
     steps = (
         Step(
-            "chain rule through every $z_{ij}$",
-            rf"\sum_{{i,j}} \delta_{{ij}}\,\frac{{\partial z_{{ij}}}}{{\partial {x}_{{rc}}}}",
+            f"chain rule through every ${z}_{{ij}}$",
+            rf"\sum_{{i,j}} {d}_{{ij}}\,\frac{{\partial {z}_{{ij}}}}{{\partial {x}_{{rc}}}}",
             value=_chain_rule(Z, X, delta),
             bind=bind,
-            conditions=(r"\delta_{ij} = \partial L / \partial z_{ij}",),
+            conditions=(rf"{d}_{{ij}} = \partial L / \partial {z}_{{ij}}",),
         ),
         Step(
-            "only the tap $p = r - i,\\ q = c - j$ survives: δ is scattered",
-            rf"\sum_{{i,j}} \delta_{{ij}}\,{k}_{{r-i,\,c-j}}",
+            f"only the tap $p = r - i,\\ q = c - j$ survives: ${Dn}$ is scattered",
+            rf"\sum_{{i,j}} {d}_{{ij}}\,{k}_{{r-i,\,c-j}}",
             value=_array(shape, scatter),
             conditions=(rf"0 \le r - i \le {ph}", rf"0 \le c - j \le {pw}"),
             note=(
-                "Each output $z_{ij}$ touched the inputs under its window, so each "
-                "$\\delta_{ij}$ is sent back to those inputs, weighted by the kernel tap "
-                "that touched them: a scatter, written from the point of view of $\\delta$."
+                f"Each output ${z}_{{ij}}$ touched the inputs under its window, so each "
+                f"${d}_{{ij}}$ is sent back to those inputs, weighted by the kernel tap "
+                f"that touched them: a scatter, written from the point of view of ${Dn}$."
             ),
         ),
         Step(
             "substitute $a = r - i,\\ b = c - j$: a sliding window",
-            rf"\sum_{{a,b}} {k}_{{ab}}\,\delta_{{r-a,\,c-b}}",
+            rf"\sum_{{a,b}} {k}_{{ab}}\,{d}_{{r-a,\,c-b}}",
             value=_array(shape, window),
             conditions=(
-                r"\delta_{ij} = 0 \text{ outside its } "
-                rf"{oh}\times{ow} \text{{ range}}",
+                rf"{d}_{{ij}} = 0 \ \ (i \notin [0, {oh - 1}] \lor j \notin [0, {ow - 1}])",
             ),
             note=(
-                "The same sum, written from the point of view of the input $x_{rc}$: it now "
-                "runs over the kernel's taps $a, b$, and $\\delta$ is read at $r - a$, which "
-                "walks backwards as $a$ grows. Entries of $\\delta$ outside its range are zero."
+                f"The same sum, written from the point of view of the input ${x}_{{rc}}$: it "
+                f"now runs over the kernel's taps $a, b$, and ${Dn}$ is read at $r - a$, which "
+                f"walks backwards as $a$ grows. Entries of ${Dn}$ outside its range are zero."
             ),
         ),
         Step(
-            f"pad δ by {ph} (the kernel size − 1)",
-            rf"\sum_{{a,b}} {k}_{{ab}}\,\tilde\delta_{{r+{ph}-a,\;c+{pw}-b}}",
+            f"pad ${Dn}$ by {ph} (the kernel size − 1)",
+            rf"\sum_{{a,b}} {k}_{{ab}}\,{P}_{{r+{ph}-a,\;c+{pw}-b}}",
             value=_array(shape, padded_window),
-            conditions=(rf"\tilde\delta = \operatorname{{pad}}_{{{ph}}}(\delta)",),
+            conditions=(rf"{P} = \operatorname{{pad}}_{{{ph}}}({Dn})",),
         ),
         Step(
             f"substitute $a' = {ph} - a,\\ b' = {pw} - b$: the kernel rotates",
-            rf"\sum_{{a',b'}} \tilde\delta_{{r+a',\,c+b'}}\,{k}_{{{ph}-a',\,{pw}-b'}}",
+            rf"\sum_{{a',b'}} {P}_{{r+a',\,c+b'}}\,{k}_{{{ph}-a',\,{pw}-b'}}",
             value=_array(shape, rotated),
             note=(
-                "Now $\\tilde\\delta$ is read forwards, as an input is under a sliding window, "
-                f"and the kernel is read backwards, $k_{{{ph}-a',\\,{pw}-b'}}$: "
-                "this is $\\operatorname{rot180}(K)$."
+                f"Now ${P}$ is read forwards, as an input is under a sliding "
+                f"window, and the kernel is read backwards, ${k}_{{{ph}-a',\\,{pw}-b'}}$: "
+                f"this is $\\operatorname{{rot180}}({Kn})$."
             ),
         ),
         Step(
-            "recognise a correlation with rot180(K)",
-            r"\bigl(\operatorname{pad}_{"
-            + str(ph)
-            + r"}(\delta) \star \operatorname{rot180}(K)\bigr)_{rc}",
+            f"recognise a correlation with $\\operatorname{{rot180}}({Kn})$",
+            rf"\bigl(\operatorname{{pad}}_{{{ph}}}({Dn}) \star \operatorname{{rot180}}({Kn})"
+            r"\bigr)_{rc}",
             value=S.correlate2d(padded, S.rot180(K), "valid"),
         ),
     )

@@ -3,8 +3,10 @@
 Output layout (relative to the output folder, ``docs/derivations`` by default)::
 
     index.md                      overview: every case, its verdicts
-    <case>.md                     one page per case, every statement entry by entry
-    records/<case>.json           the same records as data
+    <case>.md                     one chapter per case: figure, forward pass, derivation
+                                  steps with their verdicts, results, certificates
+                                  (collapsed), exercises
+    records/<case>.json           the same records as data, with every derivation step
     records/d5-configurations.json  the grid of D5, one configuration per line
 
 Everything written is a function of the proofs alone: no dates, versions or
@@ -19,7 +21,6 @@ import os
 import tempfile
 from pathlib import Path
 
-from .chain import METHOD_STEP, METHOD_STEP_BOUND
 from .proof import Proof
 
 COMMAND = "python -m derivations"
@@ -165,18 +166,20 @@ def _chapter_sections(chapter: dict, slug: str) -> list[str]:
     if chapter["chains"]:
         out.append("## The derivation\n")
         methods = {s["method"] for c in chapter["chains"] for s in c["steps"]}
-        if methods <= {METHOD_STEP, METHOD_STEP_BOUND}:
+        own = sorted(m for m in methods if "expand" not in m and "coefficient" not in m)
+        if not own:
             out.append(
-                "Each $=$ below is one step, named on the right and numbered; SymPy checks "
-                "every step on its own, exactly (`expand(previous line - this line) == 0` for "
-                "every entry the line stands for, at this chapter's sizes). The table under "
-                "each chain gives the verdict of each step and its key in the JSON record.\n"
+                "Each $=$ below is one step, named on the right and numbered; SymPy checks every "
+                "step on its own, exactly, for every entry the line stands for at this chapter's "
+                "sizes (`expand(previous line - this line) == 0`, or a comparison of polynomial "
+                "coefficients; never by sampling). The table under each chain gives the verdict "
+                "of each step and its key in the JSON record, which also names the method.\n"
             )
         else:
             out.append(
                 "Each $=$ below is one step, named and numbered; every step is checked on its "
-                f"own ({'; '.join(sorted(methods))}). The table under each chain gives the "
-                "verdict of each step, the conditions it used and its key in the JSON record.\n"
+                f"own ({'; '.join(own)}). The table under each chain gives the verdict of each "
+                "step, the conditions it used and its key in the JSON record.\n"
             )
         for chain in chapter["chains"]:
             out += _chain_section(chain, slug)
@@ -312,13 +315,24 @@ def index_page(cases: list[tuple[dict, list[Proof]]]) -> str:
         "convolution* $X * K = X \\star \\operatorname{rot180}(K)$ is what the source articles "
         "write. Every statement says which one it uses.\n"
     )
-    out.append("| case | statements proven | negative controls rejected | page |")
-    out.append("|---|---|---|---|")
+    out.append(
+        "Each case is also a chapter: the network, the forward pass, the derivation as a "
+        "chain of equalities whose every step SymPy checks on its own, the result written out "
+        "at the chapter's sizes, the certificates of the statements, and exercises.\n"
+    )
+    out.append(
+        "| case | statements proven | negative controls rejected | derivation steps checked "
+        "| page |"
+    )
+    out.append("|---|---|---|---|---|")
     for case, proofs in cases:
         c = counts(proofs)
+        steps = step_counts(case.get("chapter"))
+        shown = f"{steps['proven']} / {steps['steps']}" if steps["steps"] else "—"
         out.append(
             f"| {case['case']} — {case['title']} | {c['proven']} / {c['statements']} "
-            f"| {c['rejected']} / {c['controls']} | [{case['slug']}]({case['slug']}.md) |"
+            f"| {c['rejected']} / {c['controls']} | {shown} "
+            f"| [{case['slug']}]({case['slug']}.md) |"
         )
     out.append("")
     out.append(

@@ -35,9 +35,9 @@ def reference_d1(x, k, w, t):
     return loss, grad_x[:, 0], grad_k[0, 0], grad_w
 
 
-def reference_d2(x, k, m, w, t):
+def reference_d2(x, k1, k2, w, t):
     """Seed 002's network; per-sample loss and ∂L/∂x, batch-summed kernel and weight gradients."""
-    x4, k4, m4 = x[:, None], k[None, None], m[None, None]
+    x4, k4, m4 = x[:, None], k1[None, None], k2[None, None]
     A1 = np.tanh(cnnref.conv2d(x4, k4))
     Z2 = cnnref.conv2d(A1, m4)
     loss, du, grad_w = _head(np.arctan(Z2).reshape(len(x), 4), w, t)

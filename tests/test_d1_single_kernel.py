@@ -44,3 +44,12 @@ def test_chain_rule_step_is_checked_against_sympys_own_derivative():
     first = chain.steps[0]
     free = replace(chain, steps=(replace(first, bind=None), *chain.steps[1:]))
     assert check_chain(free).steps[0].holds is False
+
+
+def test_convolution_kernel_gradient_without_the_rotation_back_is_rejected():
+    # The article's first version: X ⋆ δ, not rotated back, for a true-convolution layer.
+    chain = _chains()["D1.steps.dK-convolution"]
+    X, delta = S.symbols("x", (3, 3)), S.symbols("delta", (2, 2))
+    record = check_chain(chain.planted(len(chain.steps), S.correlate2d(X, delta, "valid")))
+    assert record.steps[-1].holds is False
+    assert check_chain(chain).holds

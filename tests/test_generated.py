@@ -38,7 +38,7 @@ MODULES = {
 # Argument shapes of each generated function (one sample), in the order of its parameters.
 SHAPES = {
     "d1_single_kernel": {"x": (3, 3), "k": (2, 2), "w": (4,), "t": ()},
-    "d2_two_layers": {"x": (4, 4), "k": (2, 2), "m": (2, 2), "w": (4,), "t": ()},
+    "d2_two_layers": {"x": (4, 4), "k1": (2, 2), "k2": (2, 2), "w": (4,), "t": ()},
     "d4_dense": {"x": (3,), "W1": (4, 3), "b1": (4,), "W2": (1, 4), "b2": (1,), "t": ()},
 }
 
@@ -233,10 +233,10 @@ def _torch_losses(torch, slug, p):
         a1 = torch.sigmoid(p["x"] @ p["W1"].T + p["b1"])
         y = torch.sigmoid(a1 @ p["W2"].T + p["b2"])[:, 0]
     else:
-        z = F.conv2d(p["x"][:, None], p["k"][None, None])
-        a = torch.tanh(z)
+        first = p["k1"] if slug == "d2_two_layers" else p["k"]
+        a = torch.tanh(F.conv2d(p["x"][:, None], first[None, None]))
         if slug == "d2_two_layers":
-            a = torch.atan(F.conv2d(a, p["m"][None, None]))
+            a = torch.atan(F.conv2d(a, p["k2"][None, None]))
         y = torch.sigmoid(a.reshape(len(p["x"]), 4) @ p["w"])
     return 0.5 * (y - p["t"]) ** 2
 
@@ -272,8 +272,8 @@ def _layer_network(slug: str, values: dict):
         second = [cnnref.Conv2D(1, 1, 2, bias=False), cnnref.ArcTan(), cnnref.Flatten()]
         layers = [*conv, *second, cnnref.Dense(4, 1, bias=False), cnnref.Sigmoid()]
         params = {
-            (0, "weight"): values["k"][None, None],
-            (2, "weight"): values["m"][None, None],
+            (0, "weight"): values["k1"][None, None],
+            (2, "weight"): values["k2"][None, None],
             (5, "weight"): values["w"][None],
         }
     else:

@@ -98,9 +98,11 @@ def site_pages(site_dir: Path) -> list[str]:
     return pages
 
 
-def open_page(browser, url: str):
+def open_page(browser, url: str, color_scheme: str = "light"):
     """Load ``url`` with outside requests aborted; return (page, problems list)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900}, color_scheme=color_scheme
+    )
     page = context.new_page()
     problems: list[str] = []
 
@@ -171,6 +173,68 @@ def test_every_page_renders_offline(browser, base_url, site_dir):
         context.close()
     failures = [f"{rel}: {p}" for rel, problems in report for p in problems]
     assert not failures, "\n".join(failures)
+
+
+CHAPTER_JS = """() => {
+  const article = document.querySelector('article');
+  const details = [...article.querySelectorAll('details')];
+  const summary = d => d.querySelector('summary').textContent.trim();
+  const figures = [...article.querySelectorAll('figure.cnnref-figure svg')];
+  const smallest = Math.min(...figures.flatMap(svg => {
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    return [...svg.querySelectorAll('text')].map(
+      t => parseFloat(t.getAttribute('font-size')) * scale);
+  }));
+  const rgb = c => c.match(/[0-9.]+/g).slice(0, 3).map(Number);
+  const light = c => { const [r, g, b] = rgb(c); return (0.3 * r + 0.59 * g + 0.11 * b) / 255; };
+  const text = figures.length ? figures[0].querySelector('text') : null;
+  return {
+    figures: figures.length,
+    smallestText: smallest,
+    figureTextLightness: text ? light(getComputedStyle(text).fill) : null,
+    pageTextLightness: light(getComputedStyle(article).color),
+    certificates: details.filter(d => summary(d).startsWith('Certificate')).map(d => d.open),
+    solutions: details.filter(d => summary(d).startsWith('Solution')).map(d => d.open),
+    stepRows: [...article.querySelectorAll('td')].filter(
+      td => /^\\(\\d+\\)$/.test(td.textContent.trim())).length,
+    notProven: article.textContent.includes('NOT PROVEN'),
+    codeBlocks: article.querySelectorAll('pre').length,
+    headings: [...article.querySelectorAll('h2')].map(h => h.textContent.replace('¶', '').trim()),
+  };
+}"""
+
+
+def _chapter_pages():
+    from derivations import registry
+
+    return [f"derivations/{c.slug}/" for c in registry.cases() if c.has("chapter")]
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_chapters_read_as_textbook_sections(browser, base_url, scheme):
+    pages = _chapter_pages()
+    assert len(pages) >= 6, pages
+    for rel in pages:
+        context, page, problems = open_page(browser, urljoin(base_url, rel), scheme)
+        page.wait_for_function("document.body.dataset.mathTypeset === 'done'", timeout=20000)
+        info = page.evaluate(CHAPTER_JS)
+        for heading in ("The forward pass", "The derivation", "Exercises"):
+            assert heading in info["headings"], (rel, info["headings"])
+        assert info["figures"] >= 1, rel
+        assert info["smallestText"] >= 10, (rel, info["smallestText"])
+        # figure text follows the page's text colour: readable in both schemes
+        assert abs(info["figureTextLightness"] - info["pageTextLightness"]) < 0.05, (rel, info)
+        assert (info["pageTextLightness"] > 0.5) == (scheme == "dark"), (rel, info)
+        assert info["stepRows"] >= 2, rel  # numbered steps, each with its verdict
+        assert not info["notProven"], rel
+        assert info["certificates"] and not any(info["certificates"]), rel  # collapsed
+        assert len(info["solutions"]) >= 2 and not any(info["solutions"]), rel
+        assert info["codeBlocks"] == 0, f"{rel}: a code block on a derivation page"
+        assert page.locator("mjx-merror").count() == 0, rel
+        text = page.evaluate(VISIBLE_TEXT_JS)
+        assert "\\frac" not in text and "\\begin" not in text, rel
+        assert not problems, problems
+        context.close()
 
 
 def test_search_finds_rot180(browser, base_url):

@@ -52,6 +52,8 @@ def loss_and_gradients(x, k, w, t):
     if w.shape[-1:] != (4,):
         raise ValueError(f"w: expected (..., 4), got {w.shape}")
     shape = np.broadcast_shapes(x.shape[:-2], k.shape[:-2], w.shape[:-1], t.shape)
+
+    # Inputs: one name per entry, 1-based as in the derivation.
     x_ = x.reshape(*x.shape[:-2], 9).transpose(x.ndim - 2, *range(x.ndim - 2))
     x_11 = x_[0]
     x_12 = x_[1]
@@ -73,10 +75,14 @@ def loss_and_gradients(x, k, w, t):
     w_3 = w_[2]
     w_4 = w_[3]
     t = t[()]
+
+    # Outputs: the loss and one gradient per input, per sample.
     loss = np.empty(shape)
     grad_x = np.empty((*shape, 3, 3))
     grad_k = np.empty((*shape, 2, 2))
     grad_w = np.empty((*shape, 4))
+
+    # Intermediate terms: subexpressions shared by the loss and the gradients (sympy.cse).
     c0 = np.tanh(k_11 * x_11 + k_12 * x_12 + k_21 * x_21 + k_22 * x_22)
     c1 = np.tanh(k_11 * x_12 + k_12 * x_13 + k_21 * x_22 + k_22 * x_23)
     c2 = np.tanh(k_11 * x_21 + k_12 * x_22 + k_21 * x_31 + k_22 * x_32)
@@ -89,7 +95,9 @@ def loss_and_gradients(x, k, w, t):
     c9 = w_2 * (1 - c1**2)
     c10 = w_3 * (1 - c2**2)
     c11 = w_4 * (1 - c3**2)
-    loss[...] = 1 / 2 * c6**2
+
+    # The loss and the gradients, entry by entry.
+    loss[...] = (1 / 2) * c6**2
     grad_x[..., 0, 0] = c7 * c8 * k_11
     grad_x[..., 0, 1] = -c8 * (-c7 * k_12 - c9 * k_11)
     grad_x[..., 0, 2] = c8 * c9 * k_12

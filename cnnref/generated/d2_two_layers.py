@@ -10,13 +10,12 @@ as SymPy differentiates it, after common-subexpression elimination.
 import numpy as np
 
 
-def loss_and_gradients(x, k, m, w, t):
+def loss_and_gradients(x, k1, k2, w, t):
     """D2's network: two 2x2 kernels (tanh, arctan), a dense layer, sigmoid.
 
     Z1 = X ⋆ K1 (3x3), A1 = tanh(Z1), Z2 = A1 ⋆ K2 (2x2), A2 = arctan(Z2),
     a = A2 flattened row-major, u = Σ_i w_i a_i, ŷ = logistic(u),
-    L = ½ (ŷ - t)²; ⋆ is valid cross-correlation. The kernel K1 has the
-    symbols k_ij, K2 the symbols m_ij.
+    L = ½ (ŷ - t)²; ⋆ is valid cross-correlation.
 
     Convention: the layers compute cross-correlation (what frameworks call
     convolution; cnnref.conv2d), not true convolution.
@@ -28,36 +27,38 @@ def loss_and_gradients(x, k, m, w, t):
     Arguments (``...``: batch axes, any number; they broadcast):
 
     - ``x``: (..., 4, 4) input X
-    - ``k``: (..., 2, 2) first kernel K1
-    - ``m``: (..., 2, 2) second kernel K2
+    - ``k1``: (..., 2, 2) first kernel K1
+    - ``k2``: (..., 2, 2) second kernel K2
     - ``w``: (..., 4) dense weights
     - ``t``: (...) target
 
-    Returns ``(loss, grad_x, grad_k, grad_m, grad_w)``:
+    Returns ``(loss, grad_x, grad_k1, grad_k2, grad_w)``:
 
     - ``loss``: (...) the loss of each sample
     - ``grad_x``: (..., 4, 4) ∂L/∂x of each sample
-    - ``grad_k``: (..., 2, 2) ∂L/∂k of each sample
-    - ``grad_m``: (..., 2, 2) ∂L/∂m of each sample
+    - ``grad_k1``: (..., 2, 2) ∂L/∂k1 of each sample
+    - ``grad_k2``: (..., 2, 2) ∂L/∂k2 of each sample
     - ``grad_w``: (..., 4) ∂L/∂w of each sample
 
     Gradients are per sample: a weight shared by a batch gets one gradient
     per sample; sum over the batch axes for the gradient of the summed loss.
     """
     x = np.asarray(x, dtype=np.float64)
-    k = np.asarray(k, dtype=np.float64)
-    m = np.asarray(m, dtype=np.float64)
+    k1 = np.asarray(k1, dtype=np.float64)
+    k2 = np.asarray(k2, dtype=np.float64)
     w = np.asarray(w, dtype=np.float64)
     t = np.asarray(t, dtype=np.float64)
     if x.shape[-2:] != (4, 4):
         raise ValueError(f"x: expected (..., 4, 4), got {x.shape}")
-    if k.shape[-2:] != (2, 2):
-        raise ValueError(f"k: expected (..., 2, 2), got {k.shape}")
-    if m.shape[-2:] != (2, 2):
-        raise ValueError(f"m: expected (..., 2, 2), got {m.shape}")
+    if k1.shape[-2:] != (2, 2):
+        raise ValueError(f"k1: expected (..., 2, 2), got {k1.shape}")
+    if k2.shape[-2:] != (2, 2):
+        raise ValueError(f"k2: expected (..., 2, 2), got {k2.shape}")
     if w.shape[-1:] != (4,):
         raise ValueError(f"w: expected (..., 4), got {w.shape}")
-    shape = np.broadcast_shapes(x.shape[:-2], k.shape[:-2], m.shape[:-2], w.shape[:-1], t.shape)
+    shape = np.broadcast_shapes(x.shape[:-2], k1.shape[:-2], k2.shape[:-2], w.shape[:-1], t.shape)
+
+    # Inputs: one name per entry, 1-based as in the derivation.
     x_ = x.reshape(*x.shape[:-2], 16).transpose(x.ndim - 2, *range(x.ndim - 2))
     x_11 = x_[0]
     x_12 = x_[1]
@@ -75,79 +76,83 @@ def loss_and_gradients(x, k, m, w, t):
     x_42 = x_[13]
     x_43 = x_[14]
     x_44 = x_[15]
-    k_ = k.reshape(*k.shape[:-2], 4).transpose(k.ndim - 2, *range(k.ndim - 2))
-    k_11 = k_[0]
-    k_12 = k_[1]
-    k_21 = k_[2]
-    k_22 = k_[3]
-    m_ = m.reshape(*m.shape[:-2], 4).transpose(m.ndim - 2, *range(m.ndim - 2))
-    m_11 = m_[0]
-    m_12 = m_[1]
-    m_21 = m_[2]
-    m_22 = m_[3]
+    k1_ = k1.reshape(*k1.shape[:-2], 4).transpose(k1.ndim - 2, *range(k1.ndim - 2))
+    k1_11 = k1_[0]
+    k1_12 = k1_[1]
+    k1_21 = k1_[2]
+    k1_22 = k1_[3]
+    k2_ = k2.reshape(*k2.shape[:-2], 4).transpose(k2.ndim - 2, *range(k2.ndim - 2))
+    k2_11 = k2_[0]
+    k2_12 = k2_[1]
+    k2_21 = k2_[2]
+    k2_22 = k2_[3]
     w_ = w.reshape(*w.shape[:-1], 4).transpose(w.ndim - 1, *range(w.ndim - 1))
     w_1 = w_[0]
     w_2 = w_[1]
     w_3 = w_[2]
     w_4 = w_[3]
     t = t[()]
+
+    # Outputs: the loss and one gradient per input, per sample.
     loss = np.empty(shape)
     grad_x = np.empty((*shape, 4, 4))
-    grad_k = np.empty((*shape, 2, 2))
-    grad_m = np.empty((*shape, 2, 2))
+    grad_k1 = np.empty((*shape, 2, 2))
+    grad_k2 = np.empty((*shape, 2, 2))
     grad_w = np.empty((*shape, 4))
-    c0 = np.tanh(k_11 * x_11 + k_12 * x_12 + k_21 * x_21 + k_22 * x_22)
-    c1 = np.tanh(k_11 * x_12 + k_12 * x_13 + k_21 * x_22 + k_22 * x_23)
-    c2 = np.tanh(k_11 * x_21 + k_12 * x_22 + k_21 * x_31 + k_22 * x_32)
-    c3 = np.tanh(k_11 * x_22 + k_12 * x_23 + k_21 * x_32 + k_22 * x_33)
-    c4 = c0 * m_11 + c1 * m_12 + c2 * m_21 + c3 * m_22
+
+    # Intermediate terms: subexpressions shared by the loss and the gradients (sympy.cse).
+    c0 = np.tanh(k1_11 * x_11 + k1_12 * x_12 + k1_21 * x_21 + k1_22 * x_22)
+    c1 = np.tanh(k1_11 * x_12 + k1_12 * x_13 + k1_21 * x_22 + k1_22 * x_23)
+    c2 = np.tanh(k1_11 * x_21 + k1_12 * x_22 + k1_21 * x_31 + k1_22 * x_32)
+    c3 = np.tanh(k1_11 * x_22 + k1_12 * x_23 + k1_21 * x_32 + k1_22 * x_33)
+    c4 = c0 * k2_11 + c1 * k2_12 + c2 * k2_21 + c3 * k2_22
     c5 = np.arctan(c4)
-    c6 = np.tanh(k_11 * x_13 + k_12 * x_14 + k_21 * x_23 + k_22 * x_24)
-    c7 = np.tanh(k_11 * x_23 + k_12 * x_24 + k_21 * x_33 + k_22 * x_34)
-    c8 = c1 * m_11 + c3 * m_21 + c6 * m_12 + c7 * m_22
+    c6 = np.tanh(k1_11 * x_13 + k1_12 * x_14 + k1_21 * x_23 + k1_22 * x_24)
+    c7 = np.tanh(k1_11 * x_23 + k1_12 * x_24 + k1_21 * x_33 + k1_22 * x_34)
+    c8 = c1 * k2_11 + c3 * k2_21 + c6 * k2_12 + c7 * k2_22
     c9 = np.arctan(c8)
-    c10 = np.tanh(k_11 * x_31 + k_12 * x_32 + k_21 * x_41 + k_22 * x_42)
-    c11 = np.tanh(k_11 * x_32 + k_12 * x_33 + k_21 * x_42 + k_22 * x_43)
-    c12 = c10 * m_21 + c11 * m_22 + c2 * m_11 + c3 * m_12
+    c10 = np.tanh(k1_11 * x_31 + k1_12 * x_32 + k1_21 * x_41 + k1_22 * x_42)
+    c11 = np.tanh(k1_11 * x_32 + k1_12 * x_33 + k1_21 * x_42 + k1_22 * x_43)
+    c12 = c10 * k2_21 + c11 * k2_22 + c2 * k2_11 + c3 * k2_12
     c13 = np.arctan(c12)
-    c14 = np.tanh(k_11 * x_33 + k_12 * x_34 + k_21 * x_43 + k_22 * x_44)
-    c15 = c11 * m_21 + c14 * m_22 + c3 * m_11 + c7 * m_12
+    c14 = np.tanh(k1_11 * x_33 + k1_12 * x_34 + k1_21 * x_43 + k1_22 * x_44)
+    c15 = c11 * k2_21 + c14 * k2_22 + c3 * k2_11 + c7 * k2_12
     c16 = np.arctan(c15)
     c17 = np.exp(-c13 * w_3 - c16 * w_4 - c5 * w_1 - c9 * w_2)
     c18 = c17 + 1
     c19 = -t + 1 / c18
     c20 = w_1 / (c4**2 + 1)
     c21 = 1 - c0**2
-    c22 = c21 * m_11
+    c22 = c21 * k2_11
     c23 = c17 * c19 / c18**2
     c24 = 1 - c1**2
     c25 = w_2 / (c8**2 + 1)
-    c26 = k_11 * m_12
-    c27 = k_12 * m_11
+    c26 = k1_11 * k2_12
+    c27 = k1_12 * k2_11
     c28 = 1 - c6**2
-    c29 = c28 * m_12
+    c29 = c28 * k2_12
     c30 = w_3 / (c12**2 + 1)
     c31 = 1 - c2**2
-    c32 = c31 * m_11
-    c33 = c31 * m_21
+    c32 = c31 * k2_11
+    c33 = c31 * k2_21
     c34 = 1 - c3**2
-    c35 = c34 * k_11
+    c35 = c34 * k1_11
     c36 = w_4 / (c15**2 + 1)
-    c37 = c24 * k_21
-    c38 = c34 * k_12
-    c39 = c24 * k_22
+    c37 = c24 * k1_21
+    c38 = c34 * k1_12
+    c39 = c24 * k1_22
     c40 = 1 - c7**2
-    c41 = c40 * m_22
-    c42 = c40 * m_12
-    c43 = m_21 * (1 - c10**2)
-    c44 = c34 * k_21
+    c41 = c40 * k2_22
+    c42 = c40 * k2_12
+    c43 = k2_21 * (1 - c10**2)
+    c44 = c34 * k1_21
     c45 = 1 - c11**2
-    c46 = c45 * k_11
-    c47 = c34 * k_22
-    c48 = c45 * k_12
-    c49 = m_22 * (1 - c14**2)
-    c50 = c45 * m_21
-    c51 = c45 * m_22
+    c46 = c45 * k1_11
+    c47 = c34 * k1_22
+    c48 = c45 * k1_12
+    c49 = k2_22 * (1 - c14**2)
+    c50 = c45 * k2_21
+    c51 = c45 * k2_22
     c52 = c24 * x_12
     c53 = c34 * x_22
     c54 = c24 * x_13
@@ -156,60 +161,75 @@ def loss_and_gradients(x, k, m, w, t):
     c57 = c34 * x_32
     c58 = c24 * x_23
     c59 = c34 * x_33
-    c60 = -c20 * (c22 * k_22 + c33 * k_12 + c35 * m_22 + c37 * m_12)
-    c61 = -c25 * (c35 * m_21 + c37 * m_11) + c60
-    c62 = -c30 * (c26 * c34 + c27 * c31) - c35 * c36 * m_11 + c61
-    c63 = -c25 * (c29 * k_21 + c38 * m_21 + c39 * m_11 + c41 * k_11)
-    c64 = -c20 * (c38 * m_22 + c39 * m_12) + c63
-    c65 = -c30 * c38 * m_12 - c36 * (c26 * c40 + c27 * c34) + c64
-    c66 = -c30 * (c32 * k_22 + c43 * k_12 + c44 * m_12 + c46 * m_22)
-    c67 = -c20 * (c33 * k_22 + c44 * m_22) + c66
-    c68 = -c25 * c44 * m_21 - c36 * (c44 * m_11 + c46 * m_21) + c67
-    c69 = -c25 * (c41 * k_21 + c47 * m_21) - c30 * (c47 * m_12 + c48 * m_22)
-    c70 = -c20 * c47 * m_22 - c36 * (c42 * k_21 + c47 * m_11 + c48 * m_21 + c49 * k_11) + c69
-    c71 = -c20 * (c22 * x_11 + c33 * x_21 + c52 * m_12 + c53 * m_22)
-    c72 = -c25 * (c29 * x_13 + c41 * x_23 + c52 * m_11 + c53 * m_21) + c71
-    c73 = -c30 * (c32 * x_21 + c43 * x_31 + c51 * x_32 + c53 * m_12)
-    c74 = -c36 * (c42 * x_23 + c49 * x_33 + c50 * x_32 + c53 * m_11) + c72 + c73
-    c75 = -c20 * (c22 * x_12 + c33 * x_22 + c54 * m_12 + c55 * m_22)
-    c76 = -c25 * (c29 * x_14 + c41 * x_24 + c54 * m_11 + c55 * m_21) + c75
-    c77 = -c30 * (c32 * x_22 + c43 * x_32 + c51 * x_33 + c55 * m_12)
-    c78 = -c36 * (c42 * x_24 + c49 * x_34 + c50 * x_33 + c55 * m_11) + c76 + c77
-    c79 = -c20 * (c22 * x_21 + c33 * x_31 + c56 * m_12 + c57 * m_22)
-    c80 = -c25 * (c29 * x_23 + c41 * x_33 + c56 * m_11 + c57 * m_21) + c79
-    c81 = -c30 * (c32 * x_31 + c43 * x_41 + c51 * x_42 + c57 * m_12)
-    c82 = -c36 * (c42 * x_33 + c49 * x_43 + c50 * x_42 + c57 * m_11) + c80 + c81
-    c83 = -c20 * (c22 * x_22 + c33 * x_32 + c58 * m_12 + c59 * m_22)
-    c84 = -c25 * (c29 * x_24 + c41 * x_34 + c58 * m_11 + c59 * m_21) + c83
-    c85 = -c30 * (c32 * x_32 + c43 * x_42 + c51 * x_43 + c59 * m_12)
-    c86 = -c36 * (c42 * x_34 + c49 * x_44 + c50 * x_43 + c59 * m_11) + c84 + c85
-    loss[...] = 1 / 2 * c19**2
-    grad_x[..., 0, 0] = c20 * c22 * c23 * k_11
-    grad_x[..., 0, 1] = -c23 * (-c20 * (c21 * c27 + c24 * c26) - c24 * c25 * k_11 * m_11)
-    grad_x[..., 0, 2] = -c23 * (-c20 * c24 * k_12 * m_12 - c25 * (c24 * c27 + c26 * c28))
-    grad_x[..., 0, 3] = c23 * c25 * c29 * k_12
-    grad_x[..., 1, 0] = -c23 * (-c20 * (c22 * k_21 + c33 * k_11) - c30 * c32 * k_11)
-    grad_x[..., 1, 1] = -c23 * c62
-    grad_x[..., 1, 2] = -c23 * c65
-    grad_x[..., 1, 3] = -c23 * (-c25 * (c29 * k_22 + c41 * k_12) - c36 * c42 * k_12)
-    grad_x[..., 2, 0] = -c23 * (-c20 * c33 * k_21 - c30 * (c32 * k_21 + c43 * k_11))
-    grad_x[..., 2, 1] = -c23 * c68
-    grad_x[..., 2, 2] = -c23 * c70
-    grad_x[..., 2, 3] = -c23 * (-c25 * c41 * k_22 - c36 * (c42 * k_22 + c49 * k_12))
-    grad_x[..., 3, 0] = c23 * c30 * c43 * k_21
-    grad_x[..., 3, 1] = -c23 * (-c30 * (c43 * k_22 + c51 * k_21) - c36 * c50 * k_21)
-    grad_x[..., 3, 2] = -c23 * (-c30 * c51 * k_22 - c36 * (c49 * k_21 + c50 * k_22))
-    grad_x[..., 3, 3] = c23 * c36 * c49 * k_22
-    grad_k[..., 0, 0] = -c23 * c74
-    grad_k[..., 0, 1] = -c23 * c78
-    grad_k[..., 1, 0] = -c23 * c82
-    grad_k[..., 1, 1] = -c23 * c86
-    grad_m[..., 0, 0] = -c23 * (-c0 * c20 - c1 * c25 - c2 * c30 - c3 * c36)
-    grad_m[..., 0, 1] = -c23 * (-c1 * c20 - c25 * c6 - c3 * c30 - c36 * c7)
-    grad_m[..., 1, 0] = -c23 * (-c10 * c30 - c11 * c36 - c2 * c20 - c25 * c3)
-    grad_m[..., 1, 1] = -c23 * (-c11 * c30 - c14 * c36 - c20 * c3 - c25 * c7)
+
+    # The loss and the gradients, entry by entry.
+    loss[...] = (1 / 2) * c19**2
+    grad_x[..., 0, 0] = c20 * c22 * c23 * k1_11
+    grad_x[..., 0, 1] = -c23 * (-c20 * (c21 * c27 + c24 * c26) - c24 * c25 * k1_11 * k2_11)
+    grad_x[..., 0, 2] = -c23 * (-c20 * c24 * k1_12 * k2_12 - c25 * (c24 * c27 + c26 * c28))
+    grad_x[..., 0, 3] = c23 * c25 * c29 * k1_12
+    grad_x[..., 1, 0] = -c23 * (-c20 * (c22 * k1_21 + c33 * k1_11) - c30 * c32 * k1_11)
+    grad_x[..., 1, 1] = -c23 * (
+        -c20 * (c22 * k1_22 + c33 * k1_12 + c35 * k2_22 + c37 * k2_12)
+        - c25 * (c35 * k2_21 + c37 * k2_11)
+        - c30 * (c26 * c34 + c27 * c31)
+        - c35 * c36 * k2_11
+    )
+    grad_x[..., 1, 2] = -c23 * (
+        -c20 * (c38 * k2_22 + c39 * k2_12)
+        - c25 * (c29 * k1_21 + c38 * k2_21 + c39 * k2_11 + c41 * k1_11)
+        - c30 * c38 * k2_12
+        - c36 * (c26 * c40 + c27 * c34)
+    )
+    grad_x[..., 1, 3] = -c23 * (-c25 * (c29 * k1_22 + c41 * k1_12) - c36 * c42 * k1_12)
+    grad_x[..., 2, 0] = -c23 * (-c20 * c33 * k1_21 - c30 * (c32 * k1_21 + c43 * k1_11))
+    grad_x[..., 2, 1] = -c23 * (
+        -c20 * (c33 * k1_22 + c44 * k2_22)
+        - c25 * c44 * k2_21
+        - c30 * (c32 * k1_22 + c43 * k1_12 + c44 * k2_12 + c46 * k2_22)
+        - c36 * (c44 * k2_11 + c46 * k2_21)
+    )
+    grad_x[..., 2, 2] = -c23 * (
+        -c20 * c47 * k2_22
+        - c25 * (c41 * k1_21 + c47 * k2_21)
+        - c30 * (c47 * k2_12 + c48 * k2_22)
+        - c36 * (c42 * k1_21 + c47 * k2_11 + c48 * k2_21 + c49 * k1_11)
+    )
+    grad_x[..., 2, 3] = -c23 * (-c25 * c41 * k1_22 - c36 * (c42 * k1_22 + c49 * k1_12))
+    grad_x[..., 3, 0] = c23 * c30 * c43 * k1_21
+    grad_x[..., 3, 1] = -c23 * (-c30 * (c43 * k1_22 + c51 * k1_21) - c36 * c50 * k1_21)
+    grad_x[..., 3, 2] = -c23 * (-c30 * c51 * k1_22 - c36 * (c49 * k1_21 + c50 * k1_22))
+    grad_x[..., 3, 3] = c23 * c36 * c49 * k1_22
+    grad_k1[..., 0, 0] = -c23 * (
+        -c20 * (c22 * x_11 + c33 * x_21 + c52 * k2_12 + c53 * k2_22)
+        - c25 * (c29 * x_13 + c41 * x_23 + c52 * k2_11 + c53 * k2_21)
+        - c30 * (c32 * x_21 + c43 * x_31 + c51 * x_32 + c53 * k2_12)
+        - c36 * (c42 * x_23 + c49 * x_33 + c50 * x_32 + c53 * k2_11)
+    )
+    grad_k1[..., 0, 1] = -c23 * (
+        -c20 * (c22 * x_12 + c33 * x_22 + c54 * k2_12 + c55 * k2_22)
+        - c25 * (c29 * x_14 + c41 * x_24 + c54 * k2_11 + c55 * k2_21)
+        - c30 * (c32 * x_22 + c43 * x_32 + c51 * x_33 + c55 * k2_12)
+        - c36 * (c42 * x_24 + c49 * x_34 + c50 * x_33 + c55 * k2_11)
+    )
+    grad_k1[..., 1, 0] = -c23 * (
+        -c20 * (c22 * x_21 + c33 * x_31 + c56 * k2_12 + c57 * k2_22)
+        - c25 * (c29 * x_23 + c41 * x_33 + c56 * k2_11 + c57 * k2_21)
+        - c30 * (c32 * x_31 + c43 * x_41 + c51 * x_42 + c57 * k2_12)
+        - c36 * (c42 * x_33 + c49 * x_43 + c50 * x_42 + c57 * k2_11)
+    )
+    grad_k1[..., 1, 1] = -c23 * (
+        -c20 * (c22 * x_22 + c33 * x_32 + c58 * k2_12 + c59 * k2_22)
+        - c25 * (c29 * x_24 + c41 * x_34 + c58 * k2_11 + c59 * k2_21)
+        - c30 * (c32 * x_32 + c43 * x_42 + c51 * x_43 + c59 * k2_12)
+        - c36 * (c42 * x_34 + c49 * x_44 + c50 * x_43 + c59 * k2_11)
+    )
+    grad_k2[..., 0, 0] = -c23 * (-c0 * c20 - c1 * c25 - c2 * c30 - c3 * c36)
+    grad_k2[..., 0, 1] = -c23 * (-c1 * c20 - c25 * c6 - c3 * c30 - c36 * c7)
+    grad_k2[..., 1, 0] = -c23 * (-c10 * c30 - c11 * c36 - c2 * c20 - c25 * c3)
+    grad_k2[..., 1, 1] = -c23 * (-c11 * c30 - c14 * c36 - c20 * c3 - c25 * c7)
     grad_w[..., 0] = c23 * c5
     grad_w[..., 1] = c23 * c9
     grad_w[..., 2] = c13 * c23
     grad_w[..., 3] = c16 * c23
-    return loss, grad_x, grad_k, grad_m, grad_w
+    return loss, grad_x, grad_k1, grad_k2, grad_w

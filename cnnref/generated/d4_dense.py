@@ -62,6 +62,8 @@ def loss_and_gradients(x, W1, b1, W2, b2, t):
     shape = np.broadcast_shapes(
         x.shape[:-1], W1.shape[:-2], b1.shape[:-1], W2.shape[:-2], b2.shape[:-1], t.shape
     )
+
+    # Inputs: one name per entry, 1-based as in the derivation.
     x_ = x.reshape(*x.shape[:-1], 3).transpose(x.ndim - 1, *range(x.ndim - 1))
     x_1 = x_[0]
     x_2 = x_[1]
@@ -92,12 +94,16 @@ def loss_and_gradients(x, W1, b1, W2, b2, t):
     b2_ = b2.reshape(*b2.shape[:-1], 1).transpose(b2.ndim - 1, *range(b2.ndim - 1))
     b2_1 = b2_[0]
     t = t[()]
+
+    # Outputs: the loss and one gradient per input, per sample.
     loss = np.empty(shape)
     grad_x = np.empty((*shape, 3))
     grad_W1 = np.empty((*shape, 4, 3))
     grad_b1 = np.empty((*shape, 4))
     grad_W2 = np.empty((*shape, 1, 4))
     grad_b2 = np.empty((*shape, 1))
+
+    # Intermediate terms: subexpressions shared by the loss and the gradients (sympy.cse).
     c0 = np.exp(-W1_11 * x_1 - W1_12 * x_2 - W1_13 * x_3 - b1_1)
     c1 = c0 + 1
     c2 = 1 / c1
@@ -122,7 +128,9 @@ def loss_and_gradients(x, W1, b1, W2, b2, t):
     c21 = c16 * c19
     c22 = c17 * c19
     c23 = c18 * c19
-    loss[...] = 1 / 2 * c14**2
+
+    # The loss and the gradients, entry by entry.
+    loss[...] = (1 / 2) * c14**2
     grad_x[..., 0] = -c19 * (-W1_11 * c15 - W1_21 * c16 - W1_31 * c17 - W1_41 * c18)
     grad_x[..., 1] = -c19 * (-W1_12 * c15 - W1_22 * c16 - W1_32 * c17 - W1_42 * c18)
     grad_x[..., 2] = -c19 * (-W1_13 * c15 - W1_23 * c16 - W1_33 * c17 - W1_43 * c18)
