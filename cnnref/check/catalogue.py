@@ -13,8 +13,8 @@ Shapes as in :mod:`cnnref.check.configs`; the convolution is cross-correlation.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import Callable
 
 import numpy as np
 
@@ -42,7 +42,9 @@ def _conv(index: int, **knobs):
     """Variant of the scatter backward with ``knobs``; ``index`` 0 = grad_x, 1 = grad_w."""
 
     def variants(cfg, inputs, right):
-        return [conv_backward_variant(cfg, inputs["grad_y"], inputs["x"], inputs["w"], **knobs)[index]]
+        return [
+            conv_backward_variant(cfg, inputs["grad_y"], inputs["x"], inputs["w"], **knobs)[index]
+        ]
 
     return variants
 
@@ -59,7 +61,12 @@ def _conv_each(index: int, choices: Callable[[Config], list[dict]]):
 
 def _remainders(cfg):
     rh, rw = cfg.remainder
-    return [{"offset": o} for o in {(rh, 0), (0, rw), (rh, rw)} if o != (0, 0)]
+    return [{"offset": o} for o in ((rh, 0), (0, rw), (rh, rw))]
+
+
+def _undilated(cfg):
+    d = cfg.dilation
+    return [] if d == 1 else [{"taps": t} for t in ((1, 1), (1, d), (d, 1))]
 
 
 def _shifts(cfg):
@@ -94,8 +101,8 @@ CONV_BUGS = (
     Bug(
         "dx-kernel-not-rotated",
         "dx",
-        "The input gradient correlates δ with the kernel as it is; the chain rule turns the "
-        "forward correlation into a full correlation with the kernel rotated by 180 degrees.",
+        "The kernel's rotation is missing or doubled: the input gradient is δ fully correlated "
+        "with rot180(w), i.e. each δ scatters w itself (unrotated) back into its window.",
         D1,
         _conv(0, flip=True),
     ),
@@ -129,7 +136,7 @@ CONV_BUGS = (
         "The input gradient scatters the kernel taps next to each other: with dilation d they "
         "sit d apart, as in the forward pass.",
         GRID,
-        lambda cfg, i, r: [] if cfg.dilation == 1 else _conv(0, taps=(1, 1))(cfg, i, r),
+        _conv_each(0, _undilated),
     ),
     Bug(
         "dx-groups-channel-order",
@@ -184,7 +191,7 @@ CONV_BUGS = (
         "The weight gradient reads undilated windows: its taps are `dilation` apart in x, "
         "as in the forward pass.",
         GRID,
-        lambda cfg, i, r: [] if cfg.dilation == 1 else _conv(1, taps=(1, 1))(cfg, i, r),
+        _conv_each(1, _undilated),
     ),
     Bug(
         "dw-groups-channel-order",

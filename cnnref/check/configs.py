@@ -109,9 +109,13 @@ class Config:
 CONV = (
     Config("one channel, rectangular input and kernel", 1, 1, 4, 5, 2, 3, o=1),
     Config("channels and a batch, padding 1", 2, 2, 5, 6, 3, 2, padding=1, o=3, seed=1),
-    Config("stride 2, a remainder column", 2, 3, 7, 6, 3, 3, stride=2, o=2, seed=2),
-    Config("stride 2 and padding 1, remainders", 2, 2, 8, 7, 3, 2, stride=2, padding=1, o=3, seed=3),
-    Config("stride 3 and padding 2, a remainder", 3, 2, 9, 8, 2, 3, stride=3, padding=2, o=2, seed=4),
+    Config("stride 2, a remainder row and column", 2, 3, 8, 6, 3, 3, stride=2, o=2, seed=2),
+    Config(
+        "stride 2 and padding 1, remainders", 2, 2, 8, 7, 3, 2, stride=2, padding=1, o=3, seed=3
+    ),
+    Config(
+        "stride 3 and padding 2, a remainder", 3, 2, 9, 8, 2, 3, stride=3, padding=2, o=2, seed=4
+    ),
     Config("dilation 2, padding 1", 2, 2, 7, 8, 2, 3, padding=1, o=3, dilation=2, seed=5),
     Config("dilation 2, stride 2, padding 1", 2, 3, 9, 8, 3, 2, 2, 1, o=2, dilation=2, seed=6),
     Config("groups 2", 2, 4, 6, 5, 2, 3, o=6, groups=2, seed=7),

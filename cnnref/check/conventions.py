@@ -2,7 +2,8 @@
 
 ``cnnref`` (this library's signatures, keywords as in PyTorch)::
 
-    conv:    fn(grad_y, x, w, stride=s, padding=p, dilation=d, groups=g) -> (grad_x, grad_w, grad_b)
+    conv:    fn(grad_y, x, w, stride=s, padding=p, dilation=d, groups=g)
+             -> (grad_x, grad_w, grad_b)
     pooling: fn(grad_y, x, kernel_size=k, stride=s, padding=p) -> grad_x
 
 ``cs231n`` (the course assignment's naive layers)::
@@ -20,8 +21,8 @@ names what it cannot. Strides, paddings and dilations are passed as ints
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Callable
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from .configs import Config
 
@@ -37,6 +38,7 @@ class Convention:
     arguments: Callable  # (cfg, inputs) -> (args, kwargs) of one call
     supports: Callable[[Config], bool]
     untested: tuple[str, ...]
+    names: dict = field(default_factory=dict)  # how the convention calls the inputs
 
 
 def _cnnref_conv(cfg, inputs):
@@ -69,6 +71,7 @@ def _cs231n_pool(cfg, inputs):
     return (inputs["grad_y"], (inputs["x"], param)), {}
 
 
+CS231N_NAMES = {"grad_y": "dout", "b": "b (in the cache)"}
 _COMMON_CONV = ("a different stride, padding or dilation per axis", "asymmetric padding")
 _COMMON_POOL = ("a different stride or padding per axis", "ceil_mode", "dilated windows")
 
@@ -84,8 +87,8 @@ def convention(name: str, op: str) -> Convention:
     if name == "cs231n":
         if op == "conv2d":
             untested = ("dilation", "groups", *_COMMON_CONV)
-            return Convention(
-                name, op, _cs231n_conv, lambda c: c.dilation == 1 and c.groups == 1, untested
-            )
-        return Convention(name, op, _cs231n_pool, lambda c: c.padding == 0, ("padding", *_COMMON_POOL))
+            supports = lambda c: c.dilation == 1 and c.groups == 1  # noqa: E731
+            return Convention(name, op, _cs231n_conv, supports, untested, CS231N_NAMES)
+        untested = ("padding", *_COMMON_POOL)
+        return Convention(name, op, _cs231n_pool, lambda c: c.padding == 0, untested, CS231N_NAMES)
     raise ValueError(f"convention: expected 'cnnref' or 'cs231n', got {name!r}")

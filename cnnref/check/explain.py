@@ -63,7 +63,7 @@ def where(wrong: np.ndarray, cfg: Config, gradient: str) -> str:
         cols = set(np.flatnonzero(wrong.any(axis=(0, 1, 2))))
         last_rows = set(range(cfg.h + cfg.padding - rh, cfg.h))
         last_cols = set(range(cfg.w + cfg.padding - rw, cfg.w))
-        if rows and rows <= last_rows or cols and cols <= last_cols:
+        if (rows and rows <= last_rows) or (cols and cols <= last_cols):
             text += " (the rows/columns no window reaches: a stride remainder; they get zero)"
     return text
 

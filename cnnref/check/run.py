@@ -46,7 +46,9 @@ def _unchanged(before, after) -> bool:
     if isinstance(before, tuple | list):
         return len(before) == len(after) and all(map(_unchanged, before, after))
     if isinstance(before, dict):
-        return before.keys() == after.keys() and all(_unchanged(before[k], after[k]) for k in before)
+        return before.keys() == after.keys() and all(
+            _unchanged(before[k], after[k]) for k in before
+        )
     return before == after
 
 
@@ -67,15 +69,20 @@ class _Run:
         self.right = right_answer(op, cfg, self.inputs)
         self.got: dict[str, np.ndarray] = {}
         self.failures: list[Failure] = []
-        args, kwargs = conv.arguments(cfg, copy.deepcopy(self.inputs))
+        passed = copy.deepcopy(self.inputs)
+        args, kwargs = conv.arguments(cfg, passed)
         before = copy.deepcopy((args, kwargs))
         try:
             result = fn(*args, **kwargs)
         except Exception as err:  # the function's own bug: report it, do not propagate it
             self._fail("raised", "", f"raised {type(err).__name__}: {err}{_where_raised(err)}")
             return
-        if not _unchanged(before, (args, kwargs)):
-            self._fail("modified", "", "modified its arguments in place (x, w, δ or the cache)")
+        changed = [
+            conv.names.get(k, k) for k in passed if not _unchanged(self.inputs[k], passed[k])
+        ]
+        if changed or not _unchanged(before, (args, kwargs)):
+            what = ", ".join(changed) if changed else "the hyper-parameters it was given"
+            self._fail("modified", "", f"modified its arguments in place: {what}")
         self._read(result)
 
     def _fail(self, kind, gradient, message, error=None):
@@ -88,7 +95,9 @@ class _Run:
         names = list(self.right)
         if len(names) > 1:
             if not isinstance(result, tuple | list) or len(result) != len(names):
-                self._fail("result", "", f"returned {type(result).__name__}, expected (dx, dw, db)")
+                self._fail(
+                    "result", "", f"returned {type(result).__name__}, expected (dx, dw, db)"
+                )
                 return
             values = dict(zip(names, result, strict=True))
         else:
@@ -103,7 +112,9 @@ class _Run:
             if arr.dtype.kind != "f":
                 self._fail("dtype", name, f"returned dtype {arr.dtype}, expected float64")
             elif arr.dtype.itemsize < 8:
-                self._fail("dtype", name, f"returned {arr.dtype} for float64 input: precision lost")
+                self._fail(
+                    "dtype", name, f"returned {arr.dtype} for float64 input: precision lost"
+                )
             elif arr.shape != expected.shape:
                 hint = shape_hint(name, arr.shape, expected.shape, self.cfg, shapes)
                 message = f"shape {arr.shape}, expected {expected.shape}"
@@ -127,7 +138,9 @@ def _diagnose(op: str, runs: list[_Run]) -> list[Diagnosis]:
     out = []
     for gradient in ("dx", "dw", "db"):
         failing = [
-            r for r in runs if any(f.kind == "mismatch" and f.gradient == gradient for f in r.failures)
+            r
+            for r in runs
+            if any(f.kind == "mismatch" and f.gradient == gradient for f in r.failures)
         ]
         if not failing:
             continue
@@ -144,13 +157,15 @@ def _diagnose(op: str, runs: list[_Run]) -> list[Diagnosis]:
                 n = sum(hits[id(r)] for r in failing)
                 if n:
                     certainty = f"matches {n} of {len(failing)} failing configurations"
-                    partial.append(Diagnosis(bug.name, bug.explanation, bug.page, gradient, certainty))
+                    partial.append(
+                        Diagnosis(bug.name, bug.explanation, bug.page, gradient, certainty)
+                    )
         out += full or partial
     return out
 
 
 def check_backward(fn, op: str = "conv2d", convention: str = "cnnref") -> CheckReport:
-    """Check the backward pass ``fn`` of ``op`` called in ``convention``; never raises for fn's bugs.
+    """Check the backward pass ``fn`` of ``op``, called in ``convention``, against cnnref.
 
     fn : the backward function (see :mod:`cnnref.check.conventions` for the
         signatures of 'cnnref' and 'cs231n');

@@ -110,7 +110,10 @@ def pool_backward_variant(
     origin = origin or (s, s)
     ho, wo = grad_y.shape[-2:]
     kh, kw = cfg.kh, cfg.kw
-    size = (max(cfg.h + 2 * p, (ho - 1) * origin[0] + kh), max(cfg.w + 2 * p, (wo - 1) * origin[1] + kw))
+    size = (
+        max(cfg.h + 2 * p, (ho - 1) * origin[0] + kh),
+        max(cfg.w + 2 * p, (wo - 1) * origin[1] + kw),
+    )
     fill = -np.inf if pad_value is None else pad_value
     xp = np.full((cfg.n, cfg.c, *size), fill if kind == "max" else 0.0)
     xp[:, :, p : p + cfg.h, p : p + cfg.w] = x
