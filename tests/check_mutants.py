@@ -18,43 +18,38 @@ from tests.mutants.catalogue import all_mutants
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# mutant -> (functions to check, the diagnosis expected, '' for "caught, unnamed")
-CONV_FAST, CONV_NAIVE = ("conv2d_backward",), ("conv2d_backward_naive",)
+FAST, NAIVE = ("conv2d_backward",), ("conv2d_backward_naive",)
+MAX, AVG = ("max_pool2d_backward",), ("avg_pool2d_backward",)
+BOTH, CNNREF = ("cnnref", "cs231n"), ("cnnref",)  # groups and dilation: cnnref's convention only
+# ``small``: None runs the library as it is; 0 sends every problem down the strided-taps
+# and full-width col2im paths (at the checker's sizes the small-problem path is taken).
+# mutant -> (functions to check, conventions, small, diagnosis expected or '' for unnamed)
 EXPECTED = {
-    "dx-kernel-not-rotated": (CONV_FAST, "dx-kernel-not-rotated"),
-    "dw-kernel-rotated": (CONV_FAST, "dw-kernel-rotated"),
-    "dw-transposed": (CONV_FAST, "dw-transposed"),
-    "dw-batch-not-summed": (CONV_FAST, "dw-one-example"),
-    "dw-groups-mixed-up": (CONV_FAST, "dw-groups-mixed-up"),
-    "dw-dilation-ignored": (CONV_FAST, "dw-dilation-ignored"),
-    "bias-gradient-mean": (CONV_FAST, "db-wrong-reduction"),
-    "bincount-padding-clipped-in": (CONV_FAST, ""),
-    "taps-stride-ignored": (CONV_FAST, "dx-stride-ignored"),
-    "taps-dilation-ignored": (CONV_FAST, "dx-dilation-ignored"),
-    "taps-remainder-rows-shifted": (CONV_FAST, "dx-remainder-rows-shifted"),
-    "taps-remainder-rows-dropped": (CONV_FAST, ""),
-    "taps-delta-padded-one-too-many": (CONV_FAST, "dx-cropped-off-by-one"),
-    "wide-delta-padded-one-too-few": (CONV_FAST, "dx-cropped-off-by-one"),
-    "wide-row-pitch-of-output": (CONV_FAST, ""),
-    "output-size-ceil": (CONV_FAST + CONV_NAIVE, ""),
-    "naive-dx-kernel-not-rotated": (CONV_NAIVE, "dx-kernel-not-rotated"),
-    "naive-dw-kernel-rotated": (CONV_NAIVE, "dw-kernel-rotated"),
-    "naive-dw-transposed": (CONV_NAIVE, "dw-transposed"),
-    "naive-dw-first-example-only": (CONV_NAIVE, "dw-one-example"),
-    "naive-dw-groups-mixed-up": (CONV_NAIVE, "dw-groups-mixed-up"),
-    "maxpool-gradient-to-last-maximum": (
-        ("max_pool2d_backward",),
-        "maxpool-gradient-to-last-maximum",
-    ),
-    "maxpool-gradient-to-window-corner": (
-        ("max_pool2d_backward",),
-        "maxpool-gradient-to-window-corner",
-    ),
-    "maxpool-gradient-to-every-entry": (
-        ("max_pool2d_backward",),
-        "maxpool-gradient-to-every-entry",
-    ),
-    "avgpool-gradient-not-divided": (("avg_pool2d_backward",), "avgpool-gradient-not-divided"),
+    "dx-kernel-not-rotated": (FAST, BOTH, None, "dx-kernel-not-rotated"),
+    "dw-kernel-rotated": (FAST, BOTH, None, "dw-kernel-rotated"),
+    "dw-transposed": (FAST, BOTH, None, "dw-transposed"),
+    "dw-batch-not-summed": (FAST, BOTH, None, "dw-one-example"),
+    "dw-groups-mixed-up": (FAST, CNNREF, None, "dw-groups-mixed-up"),
+    "dw-dilation-ignored": (FAST, CNNREF, 0, "dw-dilation-ignored"),
+    "bias-gradient-mean": (FAST, BOTH, None, "db-wrong-reduction"),
+    "bincount-padding-clipped-in": (FAST, BOTH, None, ""),
+    "taps-stride-ignored": (FAST, BOTH, 0, "dx-stride-ignored"),
+    "taps-dilation-ignored": (FAST, CNNREF, 0, "dx-dilation-ignored"),
+    "taps-remainder-rows-shifted": (FAST, BOTH, 0, "dx-remainder-rows-shifted"),
+    "taps-remainder-rows-dropped": (FAST, BOTH, 0, ""),
+    "taps-delta-padded-one-too-many": (FAST, BOTH, 0, "dx-cropped-off-by-one"),
+    "wide-delta-padded-one-too-few": (FAST, BOTH, 0, "dx-cropped-off-by-one"),
+    "wide-row-pitch-of-output": (FAST, BOTH, 0, ""),
+    "output-size-ceil": (FAST + NAIVE, BOTH, None, ""),
+    "naive-dx-kernel-not-rotated": (NAIVE, BOTH, None, "dx-kernel-not-rotated"),
+    "naive-dw-kernel-rotated": (NAIVE, BOTH, None, "dw-kernel-rotated"),
+    "naive-dw-transposed": (NAIVE, BOTH, None, "dw-transposed"),
+    "naive-dw-first-example-only": (NAIVE, BOTH, None, "dw-one-example"),
+    "naive-dw-groups-mixed-up": (NAIVE, CNNREF, None, "dw-groups-mixed-up"),
+    "maxpool-gradient-to-last-maximum": (MAX, BOTH, None, "maxpool-gradient-to-last-maximum"),
+    "maxpool-gradient-to-window-corner": (MAX, BOTH, None, "maxpool-gradient-to-window-corner"),
+    "maxpool-gradient-to-every-entry": (MAX, BOTH, None, "maxpool-gradient-to-every-entry"),
+    "avgpool-gradient-not-divided": (AVG, BOTH, None, "avgpool-gradient-not-divided"),
 }
 
 LEFT_OUT = {
