@@ -27,8 +27,8 @@ from cnnref.check.configs import CONV, POOL
 from cnnref.check.run import right_answer
 from cnnref.check.variants import conv_backward_variant, pool_backward_variant
 from tests import check_buggy as buggy
+from tests import check_docs, check_mutants
 from tests import check_implementations as impl
-from tests import check_mutants
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -264,3 +264,18 @@ def test_checker_imports_numpy_only():
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
+
+
+def test_page_blocks_are_generated_from_the_checker():
+    text = check_docs.PAGE.read_text()
+    assert check_docs.render(text) == text, "stale: run `python -m tests.check_docs`"
+    assert "dx-kernel-not-rotated" in text.split("<!-- check:output -->")[1]
+    assert "check.md" in (ROOT / "mkdocs.yml").read_text()
+
+
+def test_page_adjoint_test_passes_right_and_fails_wrong():
+    code = check_docs.example_code(check_docs.PAGE.read_text(), "adjoint")
+    exec(code, {"conv_backward_naive": impl.conv_backward_six_loops})
+    for wrong in (buggy.conv_rotated_in_scatter, buggy.conv_bias_mean):
+        with pytest.raises(AssertionError):
+            exec(code, {"conv_backward_naive": wrong})

@@ -101,8 +101,8 @@ CONV_BUGS = (
     Bug(
         "dx-kernel-not-rotated",
         "dx",
-        "The kernel's rotation is missing or doubled: the input gradient is δ fully correlated "
-        "with rot180(w), i.e. each δ scatters w itself (unrotated) back into its window.",
+        "The kernel is rotated the wrong way in the input gradient: it is δ fully correlated "
+        "with rot180(w), which is the same as each δ scattering w, unrotated, into its window.",
         D1,
         _conv(0, flip=True),
     ),
