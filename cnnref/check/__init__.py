@@ -31,8 +31,21 @@ __all__ = ["CheckReport", "Diagnosis", "Failure", "assert_backward_correct", "ch
 def assert_backward_correct(fn, op: str = "conv2d", convention: str = "cnnref") -> CheckReport:
     """Raise ``AssertionError`` with the checker's report unless ``fn`` is correct.
 
-    For a test suite: ``assert_backward_correct(conv_backward_naive, op="conv2d",
-    convention="cs231n")``. Returns the report when the verdict is 'correct'.
+    For a test suite, e.g. ``assert_backward_correct(conv_backward_naive,
+    op="conv2d", convention="cs231n")``; pytest shows the report (verdict,
+    smallest failing configuration, diagnosis) as the failure message.
+
+    Parameters
+    ----------
+    fn : callable
+        The backward function, as for :func:`check_backward`.
+    op : {'conv2d', 'max_pool2d', 'avg_pool2d'}
+    convention : {'cnnref', 'cs231n'}
+
+    Returns
+    -------
+    CheckReport
+        The report, when the verdict is 'correct'.
     """
     report = check_backward(fn, op=op, convention=convention)
     if not report.ok:

@@ -38,12 +38,19 @@ class Diagnosis:
 class CheckReport:
     """Result of :func:`cnnref.check.check_backward`.
 
-    verdict : 'correct', 'wrong' (values or arguments wrong) or 'error' (raised,
-        or returned something of the wrong kind, shape or dtype);
-    configurations : how many configurations were run;
-    untested : settings the convention cannot express;
-    failures : every problem, the smallest configuration first;
-    diagnoses : known bugs that explain the failures.
+    Attributes
+    ----------
+    verdict : str
+        'correct', 'wrong' (values wrong, or an argument changed in place) or
+        'error' (raised, or returned the wrong kind of result, shape or dtype).
+    configurations : int
+        How many configurations were run.
+    untested : list of str
+        Settings the convention cannot express.
+    failures : list of Failure
+        Every problem, the smallest configuration first.
+    diagnoses : list of Diagnosis
+        Known bugs that explain the failures, with the page deriving the right formula.
     """
 
     op: str

@@ -167,12 +167,27 @@ def _diagnose(op: str, runs: list[_Run]) -> list[Diagnosis]:
 def check_backward(fn, op: str = "conv2d", convention: str = "cnnref") -> CheckReport:
     """Check the backward pass ``fn`` of ``op``, called in ``convention``, against cnnref.
 
-    fn : the backward function (see :mod:`cnnref.check.conventions` for the
-        signatures of 'cnnref' and 'cs231n');
-    op : 'conv2d', 'max_pool2d' or 'avg_pool2d'.
+    The forward convention is cross-correlation (``cnnref.conv2d``); arrays are
+    NCHW, weights OIHW. A bug of ``fn`` (an exception, a wrong result) goes
+    into the report; only bad arguments of this call raise.
 
-    Returns a :class:`~cnnref.check.report.CheckReport`; ``report.ok`` is True
-    only for the verdict 'correct'.
+    Parameters
+    ----------
+    fn : callable
+        The backward function. 'cnnref': ``fn(grad_y, x, w, stride=, padding=,
+        dilation=, groups=) -> (grad_x, grad_w, grad_b)``, pooling ``fn(grad_y, x,
+        kernel_size=, stride=, padding=) -> grad_x``; 'cs231n':
+        ``fn(dout, cache)`` as the course assignment's naive layers.
+    op : {'conv2d', 'max_pool2d', 'avg_pool2d'}
+    convention : {'cnnref', 'cs231n'}
+
+    Returns
+    -------
+    CheckReport
+        ``verdict`` ('correct', 'wrong' or 'error'), the number of
+        configurations, what was not tested, the failures (smallest
+        configuration first) and the diagnoses; ``report.ok`` is True only
+        for 'correct'.
     """
     if not callable(fn):
         raise TypeError(f"fn: expected a callable backward function, got {fn!r}")
