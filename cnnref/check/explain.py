@@ -36,10 +36,15 @@ def relative_error(a: np.ndarray, b: np.ndarray) -> float:
     return 0.0 if den == 0 else float(np.max(np.abs(a - b), initial=0.0)) / den
 
 
-def _listed(values, limit: int = 6) -> str:
-    values = [int(v) for v in values]
-    shown = ", ".join(map(str, values[:limit]))
-    return shown + (", …" if len(values) > limit else "")
+def _listed(values) -> str:
+    """Indices as runs: [0, 1, 2, 5] -> '0–2, 5'."""
+    runs: list[list[int]] = []
+    for v in (int(v) for v in values):
+        if runs and v == runs[-1][-1] + 1:
+            runs[-1].append(v)
+        else:
+            runs.append([v])
+    return ", ".join(str(r[0]) if len(r) == 1 else f"{r[0]}–{r[-1]}" for r in runs)
 
 
 def where(wrong: np.ndarray, cfg: Config, gradient: str) -> str:
@@ -78,6 +83,9 @@ def pattern(got: np.ndarray, right: np.ndarray) -> str | None:
     if denom > 0:
         factor = float(np.sum(got * right)) / denom
         if same(got, factor * right):
+            inverse = 1.0 / factor if factor else 0.0
+            if abs(inverse - round(inverse)) < 1e-9 and abs(inverse) > 1:
+                return f"it is the right one divided by {round(inverse)}"
             return f"it is the right one times {factor:.6g}"
     if got.ndim == 4:
         for axis, name in ((2, "row"), (3, "column")):

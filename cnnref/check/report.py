@@ -62,6 +62,9 @@ class CheckReport:
     failures: list[Failure] = field(default_factory=list)
     diagnoses: list[Diagnosis] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    passed: list[str] = field(
+        default_factory=list
+    )  # labels of the configurations without problems
 
     @property
     def ok(self) -> bool:
@@ -79,6 +82,7 @@ class CheckReport:
             "failures": [asdict(f) for f in self.failures],
             "diagnoses": [asdict(d) for d in self.diagnoses],
             "notes": list(self.notes),
+            "passed": list(self.passed),
         }
 
     def text(self) -> str:
@@ -92,6 +96,8 @@ class CheckReport:
             f"{self.configurations} configurations run"
             + (f", {len(failed)} with problems." if failed else ", all right.")
         )
+        if failed and self.passed:
+            lines.append("Right on: " + "; ".join(self.passed))
         if self.untested:
             lines.append("Not tested: " + "; ".join(self.untested))
         if self.failures:

@@ -203,6 +203,7 @@ def check_backward(fn, op: str = "conv2d", convention: str = "cnnref") -> CheckR
         verdict = "correct"
     name = getattr(fn, "__qualname__", None) or repr(fn)
     report = CheckReport(op, convention, name, verdict, len(runs), list(conv.untested), failures)
+    report.passed = [r.cfg.label for r in runs if not r.failures]
     report.diagnoses = _diagnose(op, runs)
     if failures and not report.diagnoses and verdict == "wrong":
         mismatch = {f.gradient for f in failures if f.kind == "mismatch"}
