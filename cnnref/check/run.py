@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import traceback
+from pathlib import Path
 
 import numpy as np
 
@@ -57,7 +58,7 @@ def _where_raised(err: BaseException) -> str:
     if len(frames) < 2:
         return ""
     last = frames[-1]
-    return f" (at {last.filename.rsplit('/', 1)[-1]}, line {last.lineno}: {last.line})"
+    return f" (at {Path(last.filename).name}, line {last.lineno}: {last.line})"
 
 
 class _Run:
