@@ -107,6 +107,11 @@ def test_report_table() -> str:
     return "\n".join(lines)
 
 
+def _plain(text: str) -> str:
+    """Text shown as written: brackets are not links (``[i = m]``), ``<`` opens no tag."""
+    return text.replace("[", "\\[").replace("]", "\\]").replace("<", "&lt;")
+
+
 def mutant_table() -> str:
     if not MUTANTS.exists():
         return "*No mutation run recorded: run `make mutate`.*"
@@ -120,7 +125,8 @@ def mutant_table() -> str:
     ]
     for r in sorted(rows, key=lambda r: (r["target"], r["name"])):
         killer = (r.get("killed_by") or "—").replace("tests/", "")
-        cells = [r["name"], r["target"], r["description"], r["source"], f"`{killer}`"]
+        text = [_plain(c) for c in (r["name"], r["target"], r["description"], r["source"])]
+        cells = [*text, f"`{killer}`"]
         lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
     return "\n".join(lines)
 
