@@ -66,6 +66,14 @@ CHECKED_BY = (
     "(../notebooks/single_kernel_cnn.py)"
 )
 COST = 2.5
+NOTES = (
+    "An instance of [the general theorem (D6)](d6-general.md): $N = G = C_g = O_g = 1$, "
+    "$H = W = 3$, $k_h = k_w = 2$, strides and dilations $1$, no padding. Dilating $\\delta$ "
+    "by the stride $1$ changes nothing and $d(k - 1) - p = 1$: the transposed convolution of "
+    "D6 is $\\operatorname{pad}_1(\\delta) \\star \\operatorname{rot180}(K)$ below; "
+    '<a href="../../explorer/#input=3x3&kernel=2&stride=1&padding=0&dilation=1">'
+    "explore this layer</a>.",
+)
 
 ACTIVATIONS = [
     (undefined("f"), undefined("sigma", r"\sigma")),

@@ -64,6 +64,14 @@ CHECKED_BY = (
     "(../notebooks/two_conv_layers.py)"
 )
 COST = 7.0
+NOTES = (
+    "Two instances of [the general theorem (D6)](d6-general.md), one per layer, with "
+    "$N = G = C_g = O_g = 1$, strides and dilations $1$ and no padding: $H = W = 4$ and "
+    "$H = W = 3$ with $k_h = k_w = 2$; the padding $d(k - 1) - p = 1$ of D6 is the "
+    "article's padded step; "
+    '<a href="../../explorer/#input=4x4&kernel=2&stride=1&padding=0&dilation=1">'
+    "explore this layer</a>.",
+)
 
 ACTIVATIONS = [
     (undefined("f"), undefined("g"), undefined("sigma", r"\sigma")),

@@ -87,7 +87,15 @@ TIE_RULE = (
     "theorem; the D5 max-pooling adjoint uses argmax patterns built from numbers with ties "
     "and this rule."
 )
-NOTES = (TIE_RULE,)
+NOTES = (
+    TIE_RULE,
+    "The layer is an instance of [the general theorem (D6)](d6-general.md) with $N = G = 1$, "
+    "$C_g = 2$, $O_g = 3$, $H = 2$, $W = 6$, $k_h = k_w = 3$, stride and dilation $1$ and "
+    "'same' padding $p_t = p_b = p_l = p_r = 1$; the pooling is D6's max pooling with a $2 "
+    "\\times 2$ window and stride $2$; "
+    '<a href="../../explorer/#input=2x6&kernel=3&stride=1&padding=1&dilation=1">explore one '
+    "channel of this layer</a>.",
+)
 
 ACTIVATIONS = [
     (undefined("f"), undefined("sigma", r"\sigma")),

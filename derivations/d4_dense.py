@@ -64,6 +64,12 @@ CHECKED_BY = (
     "(../notebooks/eleven_line_network.py)"
 )
 COST = 1.5
+NOTES = (
+    "A dense layer $z = Wx$ is [the general theorem (D6)](d6-general.md) at "
+    "$H = W = k_h = k_w = 1$ with $C_g$ inputs and $O_g$ outputs ($G = 1$): its input "
+    "gradient $\\sum_{o'} \\delta_{o'} w_{o',c}$ is $W^\\top \\delta$, its weight gradient "
+    "$\\delta_{o} x_{c}$ the outer product $\\delta x^\\top$.",
+)
 
 ACTIVATIONS = [undefined("sigma", r"\sigma"), LOGISTIC]
 

@@ -85,6 +85,13 @@ CHECKED_BY = (
     "(`cnnref` against PyTorch over a grid of the same parameters)"
 )
 COST = 23.0
+NOTES = (
+    "Every configuration of this grid is one choice of the symbols of [the general theorem "
+    "(D6)](d6-general.md); the tests evaluate D6's closed forms at each of them and compare "
+    "with the closed forms proven here, exactly. "
+    '<a href="../../explorer/#input=5x7&kernel=3x2&stride=2x1&padding=1&dilation=1x2">'
+    "explore one configuration</a>.",
+)
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,9 @@ $d(k - 1) - p = 1$: the "pad $\delta$ by one" of its input gradient. D2 is two
 such layers, D3 adds channels ($C_g = 1, 2$; $O_g = 2, 3$) and pooling, D4 the
 dense layers (a $1 \times 1$ window over a $1 \times 1$ input), and every
 configuration of D5's grid is one choice of the symbols; the tests evaluate
-this chapter's closed forms at each of them and compare with D5's proven ones.
+this chapter's closed forms at each of them and compare with D5's proven ones. The
+<a href="../../explorer/#input=6x6&kernel=2&stride=3x1&padding=1x0x0x1&dilation=1">explorer</a>
+shows any one choice entry by entry, with the rows no window reads.
 """
 
 
