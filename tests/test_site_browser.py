@@ -98,9 +98,9 @@ def site_pages(site_dir: Path) -> list[str]:
     return pages
 
 
-def open_page(browser, url: str):
-    """Load ``url`` with outside requests aborted; return (page, problems list)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
+def open_page(browser, url: str, scheme: str = "light"):
+    """Load ``url`` with outside requests aborted; return (context, page, problems list)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
     page = context.new_page()
     problems: list[str] = []
 
@@ -130,47 +130,130 @@ VISIBLE_TEXT_JS = """() => {
 }"""
 
 
+# Every typeset formula (all details opened): its rendered box, its scale
+# against its natural size (MathJax sizes an SVG in ex of the surrounding text;
+# a CSS rule that squeezes it shows as a scale below 1), and whether it fits
+# the column or sits in a box that scrolls sideways within the window; the
+# text size; and whether the page itself runs wider than the window.
+MATH_SIZES_JS = """() => {
+  document.querySelectorAll('details').forEach((d) => { d.open = true; });
+  const article = document.querySelector('article');
+  const column = article.getBoundingClientRect();
+  const view = document.documentElement.clientWidth;
+  const font = parseFloat(getComputedStyle(article).fontSize);
+  const scrolls = (el) => {
+    for (let a = el.parentElement; a && a !== article.parentElement; a = a.parentElement) {
+      const o = getComputedStyle(a).overflowX;
+      if ((o === 'auto' || o === 'scroll') && a.scrollWidth > a.clientWidth) {
+        const r = a.getBoundingClientRect();
+        return r.left >= -1 && r.right <= view + 1;
+      }
+    }
+    return false;
+  };
+  const equations = [];
+  document.querySelectorAll('article mjx-container').forEach((box, i) => {
+    const svg = box.querySelector('svg');
+    if (!svg) return;
+    const probe = document.createElement('span');
+    probe.style.cssText = 'display:inline-block;width:100ex;height:0;position:absolute';
+    box.appendChild(probe);
+    const ex = probe.getBoundingClientRect().width / 100;
+    probe.remove();
+    const r = svg.getBoundingClientRect();
+    const natural = parseFloat(svg.getAttribute('width')) * ex;
+    let where = '';
+    for (let e = box; e && !where; e = e.previousElementSibling || e.parentElement) {
+      if (/^H[1-4]$/.test(e.tagName)) where = e.id;
+    }
+    equations.push({
+      index: i, where: where, display: box.getAttribute('display') === 'true',
+      height: r.height, width: r.width, scale: natural > 0 ? r.width / natural : 0,
+      fits: (r.left >= column.left - 1 && r.right <= column.right + 1) || scrolls(svg),
+    });
+  });
+  return {
+    font: font, equations: equations, scheme: document.body.dataset.mdColorScheme,
+    pageWidth: document.documentElement.scrollWidth, viewWidth: view,
+  };
+}"""
+WIDTHS = (1280, 420)
+SCHEMES = {"light": "default", "dark": "slate"}
+
+
+def math_problems(rel: str, width: int, sizes: dict) -> list[str]:
+    """What is wrong with the formulas of one page at one width, in words."""
+    found = []
+    if sizes["pageWidth"] > sizes["viewWidth"] + 1:
+        found.append(f"page is {sizes['pageWidth']} px wide in a {width} px window")
+    for eq in sizes["equations"]:
+        kind = "display" if eq["display"] else "inline"
+        name = f"{kind} formula {eq['index']} (after #{eq['where']})"
+        if eq["scale"] < 0.98:
+            found.append(f"{name} shrunk to {eq['scale']:.2f} of its size")
+        if eq["display"] and eq["height"] < 0.8 * sizes["font"]:
+            found.append(f"{name} is {eq['height']:.1f} px high, text {sizes['font']} px")
+        if not eq["fits"]:
+            found.append(f"{name} runs out of the column and does not scroll")
+    return [f"{rel} at {width} px: {p}" for p in found]
+
+
+def check_page(page, rel: str, site_dir: Path) -> None:
+    """Math typeset without errors, no raw TeX, notebook figures loaded, links resolve."""
+    has_math = page.locator(".arithmatex").count() > 0 or "$" in page.inner_text("article")
+    if has_math:
+        assert page.locator("mjx-merror").count() == 0, f"{rel}: MathJax errors"
+        containers = page.locator("mjx-container").count()
+        assert containers >= page.locator(".arithmatex").count(), f"{rel}: untypeset math"
+    text = page.evaluate(VISIBLE_TEXT_JS)
+    for raw in RAW_TEX:
+        assert raw not in text, f"{rel}: raw {raw!r} left in the visible text"
+    if rel.startswith("notebooks/"):
+        images = page.locator("article img")
+        assert images.count() > 0, f"{rel}: notebook without figures"
+        sizes = page.evaluate(
+            "() => [...document.querySelectorAll('article img')].map(i => i.naturalWidth)"
+        )
+        assert all(w > 0 for w in sizes), f"{rel}: a figure did not load"
+    # every link inside the site resolves to a built file
+    hrefs = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
+    for href in hrefs:
+        parsed = urlparse(href)
+        if parsed.hostname != "127.0.0.1":
+            continue
+        target = site_dir / parsed.path.lstrip("/")
+        if parsed.path.endswith("/"):
+            target = target / "index.html"
+        assert target.exists(), f"{rel}: broken link {href}"
+
+
+SCREENSHOTS = ("notation/", "transposed/", "derivations/d6-general/")
+
+
 def test_every_page_renders_offline(browser, base_url, site_dir):
+    """Every page, light and dark, 1280 and 420 px wide: typeset, legible, offline."""
     pages = site_pages(site_dir)
     assert len(pages) >= 5, pages
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    report = []
+    problems: list[str] = []
     for rel in pages:
-        url = urljoin(base_url, rel)
-        context, page, problems = open_page(browser, url)
-        has_math = page.locator(".arithmatex").count() > 0 or "$" in page.inner_text("article")
-        if has_math:
-            page.wait_for_function("document.body.dataset.mathTypeset === 'done'", timeout=20000)
-            assert page.locator("mjx-merror").count() == 0, f"{rel}: MathJax errors"
-            containers = page.locator("mjx-container").count()
-            assert containers >= page.locator(".arithmatex").count(), f"{rel}: untypeset math"
-        text = page.evaluate(VISIBLE_TEXT_JS)
-        for raw in RAW_TEX:
-            assert raw not in text, f"{rel}: raw {raw!r} left in the visible text"
-        if rel.startswith("notebooks/"):
-            images = page.locator("article img")
-            assert images.count() > 0, f"{rel}: notebook without figures"
-            sizes = page.evaluate(
-                "() => [...document.querySelectorAll('article img')].map(i => i.naturalWidth)"
-            )
-            assert all(w > 0 for w in sizes), f"{rel}: a figure did not load"
-        # every link inside the site resolves to a built file
-        hrefs = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
-        for href in hrefs:
-            parsed = urlparse(href)
-            if parsed.hostname != "127.0.0.1":
-                continue
-            target = site_dir / parsed.path.lstrip("/")
-            if parsed.path.endswith("/"):
-                target = target / "index.html"
-            assert target.exists(), f"{rel}: broken link {href}"
-        if rel in ("notation/", "derivations/d1-single-kernel/"):
-            name = rel.strip("/").replace("/", "-") + ".png"
-            page.screenshot(path=str(ARTIFACTS / name), full_page=True)
-        report.append((rel, problems))
-        context.close()
-    failures = [f"{rel}: {p}" for rel, problems in report for p in problems]
-    assert not failures, "\n".join(failures)
+        for scheme, palette in SCHEMES.items():
+            context, page, requests = open_page(browser, urljoin(base_url, rel), scheme)
+            page.wait_for_function("document.body.dataset.mathTypeset === 'done'", timeout=30000)
+            if scheme == "light":
+                check_page(page, rel, site_dir)
+            for width in WIDTHS:
+                page.set_viewport_size({"width": width, "height": 900})
+                page.wait_for_timeout(250)  # the resize handler marks wide inline formulas
+                sizes = page.evaluate(MATH_SIZES_JS)
+                assert sizes["scheme"] == palette, f"{rel}: {scheme} mode shows {sizes['scheme']}"
+                problems += math_problems(f"{rel} ({scheme})", width, sizes)
+                if rel in SCREENSHOTS:
+                    name = f"{rel.strip('/').replace('/', '-')}-{width}-{scheme}.png"
+                    page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+            problems += [f"{rel}: {p}" for p in requests]
+            context.close()
+    assert not problems, "\n".join(problems[:40])
 
 
 def test_search_finds_rot180(browser, base_url):
