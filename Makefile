@@ -16,7 +16,7 @@ help:
 	@echo "make serve   serve the site on http://127.0.0.1:8000"
 	@echo "make test    linter (ruff check, ruff format --check) and pytest"
 	@echo "make mutate  mutation suite: every planted backprop bug must fail the tests"
-	@echo "make bench   speed of cnnref vs naive loops vs PyTorch; generated code; notebooks"
+	@echo "make bench   speed of cnnref vs naive loops vs PyTorch; generated code; notebooks; proofs"
 	@echo "make oracle  install the optional PyTorch oracle (torch==2.13.0)"
 	@echo "make format  apply ruff's formatter and safe fixes"
 	@echo "make derive  prove the derivations (SymPy) and regenerate docs/derivations/"
@@ -58,6 +58,7 @@ bench: $(VENV)/.installed-test
 	$(PY) -m benchmarks.conv
 	$(PY) -m benchmarks.generated
 	$(PY) -m benchmarks.notebooks
+	$(PY) -m benchmarks.derivations
 
 derive: $(VENV)/.installed-derive
 	$(PY) -m derivations

@@ -12,10 +12,10 @@
 # ---
 
 # %% [markdown]
-# %% [markdown]
 # # Replay: the delta recursion and the weight-sharing matrix
 #
-# **Source:** seed article 001, notes that derive the backward pass of a fully
+# **Source:** qrsforever, [*神经网络之卷积过程实例*][source] (a worked example of the
+# convolution process in a neural network, 2019), notes that derive the backward pass of a fully
 # connected network as a recursion on $\delta^l = \partial E / \partial z^l$,
 # then show a 2-D convolution as a fully connected layer whose weights are
 # shared.
@@ -29,6 +29,8 @@
 # `Sequential`'s backward pass, and both pass `gradcheck`; the article's
 # convolution example reproduces; the shared-weight matrix's backward pass is
 # the convolution's.
+#
+# [source]: https://qrsforever.github.io/
 
 # %%
 import matplotlib.pyplot as plt

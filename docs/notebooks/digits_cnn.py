@@ -12,10 +12,11 @@
 # ---
 
 # %% [markdown]
-# %% [markdown]
 # # Replay: a multi-channel CNN on 8x8 digits, and "broken back prop"
 #
-# **Source:** seed article 003, which trains a small multi-channel CNN by hand
+# **Source:** Jae Duk Seo, [*Only Numpy: (Why I do Manual Back Propagation)
+# Implementing Multi Channel/Layer Convolution Neural Network on Numpy with
+# Interactive Code*][source], which trains a small multi-channel CNN by hand
 # on the 0s and 1s of the 8x8 hand-written digits, then breaks its backward
 # pass on purpose and reports that the broken network still classifies well.
 #
@@ -45,6 +46,8 @@
 # accuracy after 500 epochs; then the three broken variants, each measured
 # against the true gradient and trained side by side. Code:
 # `cnnref.examples.digits_cnn`.
+#
+# [source]: https://medium.com/@seojaeduk
 
 # %%
 import time

@@ -12,10 +12,10 @@
 # ---
 
 # %% [markdown]
-# %% [markdown]
 # # Replay: the 11-line network
 #
-# **Source:** seed article 004, a tutorial that teaches backpropagation with a
+# **Source:** Andrew Trask, [*A Neural Network in 11 lines of Python (Part
+# 1)*][source], a tutorial that teaches backpropagation with a
 # network of a few numpy lines. **Architecture:** fully connected layers
 # without biases, a sigmoid $\sigma(z) = 1/(1+e^{-z})$ after each, four
 # training examples of three inputs, trained full-batch for a fixed number of
@@ -27,6 +27,8 @@
 # printed output to 8 decimals, and the 3-layer network learns XOR to a mean
 # absolute error below 0.01. The training code lives in
 # `cnnref.examples.eleven_lines`, which the tests call too.
+#
+# [source]: https://iamtrask.github.io/2015/07/12/basic-python-network/
 
 # %%
 import time

@@ -21,9 +21,14 @@
 # numbers computed by `cnnref`; the derivations prove the same statements
 # symbolically.
 #
-# The sizes are those of the single-kernel network of the first source
-# article (four 3x3 images, one 2x2 kernel), and the matrix view is the one of
-# the weight-sharing article.
+# The sizes are those of the single-kernel network in Jae Duk Seo's
+# [*Only Numpy: Implementing Convolutional Neural Network using Numpy*][seo]
+# (four 3x3 images, one 2x2 kernel), and the matrix view is the one of
+# qrsforever's [*神经网络之卷积过程实例*][qrs] (a worked example of the
+# convolution process in a neural network).
+#
+# [seo]: https://becominghuman.ai/only-numpy-implementing-convolutional-neural-network-using-numpy-deriving-forward-feed-and-back-458a5250d6e4
+# [qrs]: https://qrsforever.github.io/
 
 # %%
 import matplotlib.pyplot as plt
@@ -150,15 +155,28 @@ plt.show()
 # %% [markdown]
 # ## Without the rotation
 #
-# Sliding $K$ itself over the padded $\delta$ gives a different array. With a
-# symmetric kernel or an all-ones $\delta$ the two could coincide, which is
-# why tests of a backward pass need random, non-symmetric values.
+# Sliding $K$ itself over the padded $\delta$ gives a different array. They
+# coincide only for a kernel equal to its own rotation. An all-ones $\delta$
+# does not make them coincide: the padded all-ones $\delta$ is unchanged by
+# the rotation, so the unrotated result is the right one rotated by 180
+# degrees (computed below). It has the same sum, though, so a test that looks
+# only at sums or means cannot tell them apart; tests of a backward pass
+# compare entry by entry, with random upstream gradients and non-symmetric
+# kernels.
 
 # %%
 unrotated = cnnref.correlate2d(padded, K, "valid")
 err = np.linalg.norm(unrotated - chain_rule) / np.linalg.norm(chain_rule)
 print(f"relative error of the unrotated formula: {err:.3f}")
 assert err > 0.1
+
+ones = cnnref.pad2d(np.ones((2, 2)), 1)
+right = cnnref.correlate2d(ones, cnnref.rot180(K), "valid")
+wrong = cnnref.correlate2d(ones, K, "valid")
+assert np.array_equal(wrong, cnnref.rot180(right)) and not np.array_equal(wrong, right)
+print("all-ones δ, K =", K.tolist())
+print("right (rot180(K)):", right.tolist())
+print("wrong (K):        ", wrong.tolist(), "= the right one rotated by 180 degrees")
 
 # %% [markdown]
 # ## The weight-sharing matrix
@@ -198,8 +216,10 @@ plt.show()
 #
 # The kernel gradient collects, for each tap, the input pixels that tap read,
 # weighted by $\delta$: $\partial L / \partial K = X \star \delta$, a plain
-# cross-correlation with no rotation. Rotating it is the mistake the first
-# source article corrected in a later revision.
+# cross-correlation with no rotation. In the true-convolution convention the
+# same gradient reads $\operatorname{rot180}(X \star \delta)$; updating the
+# kernel without that rotation is the mistake Seo's single-kernel article
+# corrected in a later revision (see the [errata](../../errata/)).
 
 # %%
 via_correlation = cnnref.correlate2d(X, delta, "valid")

@@ -12,10 +12,11 @@
 # ---
 
 # %% [markdown]
-# %% [markdown]
 # # Replay: the single-kernel CNN and its unrotated kernel update
 #
-# **Source:** seed article 000, a numpy-only CNN whose forward and backward
+# **Source:** Jae Duk Seo, [*Only Numpy: Implementing Convolutional Neural
+# Network using Numpy (Deriving Forward Feed and Back Propagation) with
+# Interactive Code*][source], a numpy-only CNN whose forward and backward
 # passes are derived by hand. **Architecture:** four 3x3 images $x_n$, one 2x2
 # kernel $K$, a tanh, a dense layer of four weights $w$ and a sigmoid:
 #
@@ -38,6 +39,8 @@
 # uncorrected update does not; how far it is from the true gradient (cosine
 # similarity, relative error) and what it does to training, on one seed and
 # on twenty. The code is `cnnref.examples.single_kernel`.
+#
+# [source]: https://becominghuman.ai/only-numpy-implementing-convolutional-neural-network-using-numpy-deriving-forward-feed-and-back-458a5250d6e4
 
 # %%
 import matplotlib.pyplot as plt

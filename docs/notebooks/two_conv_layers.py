@@ -12,10 +12,11 @@
 # ---
 
 # %% [markdown]
-# %% [markdown]
 # # Replay: two convolution layers and the padded backward step
 #
-# **Source:** seed article 002, which trains a CNN of two convolution layers
+# **Source:** Jae Duk Seo, [*Only Numpy: Understanding Back Propagation for
+# Transpose Convolution in Multi Layer CNN with Example and Interactive
+# Code*][source], which trains a CNN of two convolution layers
 # and one fully connected layer by hand and explains the backward pass through
 # the second convolution as a convolution with a zero-padded kernel. The
 # article later published corrections to its hand-written equations (two
@@ -40,6 +41,8 @@
 # learns the task; the padded step computed the article's way (pad the
 # kernel) and the textbook way (pad $\delta$) equals what the library's
 # backward pass produces. Code: `cnnref.examples.two_conv`.
+#
+# [source]: https://towardsdatascience.com/only-numpy-understanding-back-propagation-for-transpose-convolution-in-multi-layer-cnn-with-c0a07d191981
 
 # %%
 import matplotlib.pyplot as plt
