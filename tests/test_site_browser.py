@@ -151,26 +151,34 @@ MATH_SIZES_JS = """() => {
     }
     return false;
   };
-  const equations = [];
-  document.querySelectorAll('article mjx-container').forEach((box, i) => {
-    const svg = box.querySelector('svg');
-    if (!svg) return;
+  // Reads first, then one probe per font size: a probe per formula would lay
+  // the page out again for each of the hundreds of formulas of a derivation.
+  const boxes = [...document.querySelectorAll('article mjx-container')].filter(
+    (box) => box.querySelector('svg'));
+  const rects = boxes.map((box) => box.querySelector('svg').getBoundingClientRect());
+  const fonts = boxes.map((box) => getComputedStyle(box).fontSize);
+  const exOf = {};
+  boxes.forEach((box, i) => {
+    if (fonts[i] in exOf) return;
     const probe = document.createElement('span');
     probe.style.cssText = 'display:inline-block;width:100ex;height:0;position:absolute';
     box.appendChild(probe);
-    const ex = probe.getBoundingClientRect().width / 100;
+    exOf[fonts[i]] = probe.getBoundingClientRect().width / 100;
     probe.remove();
-    const r = svg.getBoundingClientRect();
-    const natural = parseFloat(svg.getAttribute('width')) * ex;
+  });
+  const equations = boxes.map((box, i) => {
+    const svg = box.querySelector('svg');
+    const r = rects[i];
+    const natural = parseFloat(svg.getAttribute('width')) * exOf[fonts[i]];
     let where = '';
     for (let e = box; e && !where; e = e.previousElementSibling || e.parentElement) {
       if (/^H[1-4]$/.test(e.tagName)) where = e.id;
     }
-    equations.push({
+    return {
       index: i, where: where, display: box.getAttribute('display') === 'true',
       height: r.height, width: r.width, scale: natural > 0 ? r.width / natural : 0,
       fits: (r.left >= column.left - 1 && r.right <= column.right + 1) || scrolls(svg),
-    });
+    };
   });
   return {
     font: font, equations: equations, scheme: document.body.dataset.mdColorScheme,
@@ -228,7 +236,10 @@ def check_page(page, rel: str, site_dir: Path) -> None:
 
 
 SCREENSHOTS = ("notation/", "transposed/", "general-conv/")
-DARK_TOGGLE = "form[data-md-component=palette] label:visible"
+# The reader's toggle in the header ("Switch to dark mode"), clicked.
+DARK_TOGGLE = """() => {
+  document.querySelector('form[data-md-component=palette] label[for="__palette_1"]').click();
+}"""
 
 
 def measure(page, rel: str, scheme: str) -> list[str]:
@@ -236,7 +247,8 @@ def measure(page, rel: str, scheme: str) -> list[str]:
     problems = []
     for width in WIDTHS:
         page.set_viewport_size({"width": width, "height": 900})
-        page.wait_for_timeout(150)  # the resize handler marks wide inline formulas
+        # wide inline formulas are marked again after a resize (javascripts/mathjax.js)
+        page.wait_for_function(f"document.body.dataset.mathWidth === '{width}'")
         sizes = page.evaluate(MATH_SIZES_JS)
         assert sizes["scheme"] == SCHEMES[scheme], f"{rel}: not in {scheme} mode"
         problems += math_problems(f"{rel} ({scheme})", width, sizes)
@@ -257,7 +269,7 @@ def test_every_page_renders_offline(browser, base_url, site_dir):
         page.wait_for_function("document.body.dataset.mathTypeset === 'done'", timeout=30000)
         check_page(page, rel, site_dir)
         problems += measure(page, rel, "light")
-        page.locator(DARK_TOGGLE).click()
+        page.evaluate(DARK_TOGGLE)
         problems += measure(page, rel, "dark")
         problems += [f"{rel}: {p}" for p in requests]
         context.close()

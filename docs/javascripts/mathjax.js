@@ -31,6 +31,7 @@ function cnnrefMarkWide() {
       box.setAttribute("data-wide", "");
     }
   });
+  document.body.dataset.mathWidth = String(window.innerWidth);
 }
 
 let cnnrefResize = null;
