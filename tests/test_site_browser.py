@@ -223,6 +223,10 @@ def check_page(page, rel: str, site_dir: Path) -> None:
             "() => [...document.querySelectorAll('article img')].map(i => i.naturalWidth)"
         )
         assert all(w > 0 for w in sizes), f"{rel}: a figure did not load"
+        code = page.evaluate(
+            "() => [...document.querySelectorAll('article pre')].map(p => p.textContent).join()"
+        )
+        assert "plt." not in code, f"{rel}: plotting code shown (tag its cell hide-input)"
     # every link inside the site resolves to a built file
     hrefs = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
     for href in hrefs:

@@ -40,6 +40,27 @@ import cnnref
 from cnnref.examples import delta_recursion as dr
 from cnnref.examples import loss_gradcheck
 
+# %% tags=["hide-input"]
+# Figures for both palettes: no background, text and lines in a grey that
+# reads on white and on the dark theme, text large enough at the column width.
+plt.rcParams.update(
+    {
+        "figure.facecolor": "none",
+        "axes.facecolor": "none",
+        "savefig.facecolor": "none",
+        "savefig.transparent": True,
+        "text.color": "#808080",
+        "axes.labelcolor": "#808080",
+        "axes.edgecolor": "#808080",
+        "xtick.color": "#808080",
+        "ytick.color": "#808080",
+        "legend.framealpha": 0.0,
+        "legend.labelcolor": "#808080",
+        "font.size": 13,
+        "figure.dpi": 100,
+    }
+)
+
 # %% [markdown]
 # ## The recursion
 #
@@ -78,7 +99,7 @@ assert check.max_error < 1e-6
 # below): every step multiplies by a weight matrix with entries below 1 in
 # size and by an activation derivative of at most 1.
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(1, 3, figsize=(10, 3.2), gridspec_kw={"width_ratios": [5, 3, 2]})
 m = max(np.abs(d).max() for d in delta)
 for i, (a, d) in enumerate(zip(ax, delta, strict=True)):
@@ -88,6 +109,8 @@ for i, (a, d) in enumerate(zip(ax, delta, strict=True)):
     a.set_ylabel("example")
 fig.colorbar(im, ax=ax, shrink=0.8)
 plt.show()
+
+# %%
 rms = [np.sqrt(np.mean(d**2)) for d in delta]
 assert rms[0] < rms[1] < rms[2]
 
@@ -113,6 +136,8 @@ assert np.array_equal(y, [[23, 33], [53, 63]])
 assert np.array_equal(C @ image.ravel(), y.ravel())
 
 taps = dr.sharing_matrix(np.array([[1, 2], [3, 4]]), (3, 3))  # which tap sits where
+
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3))
 ax.imshow(taps, cmap="Blues", vmin=0, vmax=6)
 for (i, j), v in np.ndenumerate(taps):

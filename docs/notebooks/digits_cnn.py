@@ -59,6 +59,28 @@ from sklearn.datasets import load_digits
 from cnnref.examples import digits_cnn as dc
 from cnnref.examples import loss_gradcheck
 
+# %% tags=["hide-input"]
+# Figures for both palettes: no background, text and lines in a grey that
+# reads on white and on the dark theme, text large enough at the column width.
+plt.rcParams.update(
+    {
+        "figure.facecolor": "none",
+        "axes.facecolor": "none",
+        "savefig.facecolor": "none",
+        "savefig.transparent": True,
+        "text.color": "#808080",
+        "axes.labelcolor": "#808080",
+        "axes.edgecolor": "#808080",
+        "xtick.color": "#808080",
+        "ytick.color": "#808080",
+        "legend.framealpha": 0.0,
+        "legend.labelcolor": "#808080",
+        "font.size": 13,
+        "figure.dpi": 100,
+    }
+)
+
+# %%
 digits = load_digits()
 x, t, x_test, t_test = dc.zeros_and_ones(digits.images, digits.target)
 print(f"train {x.shape}, {int(t.sum())} ones; test {x_test.shape}, {int(t_test.sum())} ones")
@@ -141,6 +163,7 @@ for variant in dc.VARIANTS[1:]:
 runs["frozen kernels"] = dc.train(x, t, x_test, t_test, "true", train_conv=False)
 print(f"four more runs in {time.perf_counter() - start:.1f} s")
 
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(1, 3, figsize=(13, 3.6))
 for i, (name, run) in enumerate(runs.items()):
     style = {"color": f"C{i}", "ls": "-" if name == "true" else "--", "label": name}
@@ -159,6 +182,7 @@ ax[0].legend(fontsize=8)
 fig.tight_layout()
 plt.show()
 
+# %%
 print(f"{'run':20s} {'final loss':>10s} {'test acc':>8s} {'mean cos':>8s} {'mean rel':>8s}")
 for name, run in runs.items():
     measured = f"{np.mean(run.cosine):8.3f} {np.mean(run.rel_error):8.3f}" if run.cosine else ""

@@ -39,6 +39,27 @@ import numpy as np
 import cnnref
 from cnnref.examples import eleven_lines as eleven
 
+# %% tags=["hide-input"]
+# Figures for both palettes: no background, text and lines in a grey that
+# reads on white and on the dark theme, text large enough at the column width.
+plt.rcParams.update(
+    {
+        "figure.facecolor": "none",
+        "axes.facecolor": "none",
+        "savefig.facecolor": "none",
+        "savefig.transparent": True,
+        "text.color": "#808080",
+        "axes.labelcolor": "#808080",
+        "axes.edgecolor": "#808080",
+        "xtick.color": "#808080",
+        "ytick.color": "#808080",
+        "legend.framealpha": 0.0,
+        "legend.labelcolor": "#808080",
+        "font.size": 13,
+        "figure.dpi": 100,
+    }
+)
+
 # %% [markdown]
 # ## The article's update is plain gradient descent
 #
@@ -109,7 +130,7 @@ print("output after training:", np.round(xor_run.output.ravel(), 5))
 print(f"final mean absolute error {final_mae:.5f} ({elapsed:.1f} s)")
 assert final_mae < 0.01
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(1, 2, figsize=(10, 3.4))
 ax[0].semilogy(copy_run.iteration, copy_run.mean_abs_error)
 ax[0].set_title("2-layer network, target = first column")

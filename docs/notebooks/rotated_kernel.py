@@ -36,6 +36,28 @@ import numpy as np
 
 import cnnref
 
+# %% tags=["hide-input"]
+# Figures for both palettes: no background, text and lines in a grey that
+# reads on white and on the dark theme, text large enough at the column width.
+plt.rcParams.update(
+    {
+        "figure.facecolor": "none",
+        "axes.facecolor": "none",
+        "savefig.facecolor": "none",
+        "savefig.transparent": True,
+        "text.color": "#808080",
+        "axes.labelcolor": "#808080",
+        "axes.edgecolor": "#808080",
+        "xtick.color": "#808080",
+        "ytick.color": "#808080",
+        "legend.framealpha": 0.0,
+        "legend.labelcolor": "#808080",
+        "font.size": 13,
+        "figure.dpi": 100,
+    }
+)
+
+# %%
 rng = np.random.default_rng(7)
 X = rng.integers(-4, 5, size=(3, 3)).astype(float)
 K = np.array([[1.0, 2.0], [3.0, 4.0]])  # deliberately not symmetric
@@ -51,7 +73,7 @@ print("Z = X ⋆ K =\n", Z)
 # shades the four pixels one kernel entry touches, and labels each with the
 # output it feeds.
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 4, figsize=(11, 3))
 for ax, (a, b) in zip(axes, [(0, 0), (0, 1), (1, 0), (1, 1)], strict=True):
     touched = np.zeros((3, 3))
@@ -83,6 +105,8 @@ taps = np.empty((2, 2), dtype=object)
 for i in range(2):
     for j in range(2):
         taps[i, j] = f"K{r - i + 1}{c - j + 1}"
+
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(1, 2, figsize=(8, 3.4))
 ax[0].imshow(np.ones((2, 2)), cmap="Greys", vmin=0, vmax=6)
 for i in range(2):
@@ -137,6 +161,7 @@ print("padded delta:\n", np.round(padded, 3))
 print("dL/dX (chain rule = padded ⋆ rot180(K) = full convolution = conv2d_backward):")
 print(np.round(chain_rule, 4))
 
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(1, 3, figsize=(10, 3.2))
 for a, (title, img) in zip(
     ax,
@@ -199,6 +224,7 @@ for i in range(2):
 assert np.allclose(C @ X.ravel(), Z.ravel())
 assert np.allclose((C.T @ delta.ravel()).reshape(3, 3), chain_rule)
 
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.4))
 ax.imshow(C != 0, cmap="Blues", vmin=0, vmax=1.6)
 for (i, j), v in np.ndenumerate(C):
