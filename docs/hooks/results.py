@@ -161,7 +161,7 @@ def _ran() -> str:
     text = f"{ran} ran: {totals['passed']} passed, {totals['failed']} failed"
     if totals["skipped"]:
         reasons = report.get("skipped_because") or {}
-        why = "; ".join(f"{n}: {r}" for r, n in sorted(reasons.items(), key=lambda i: -i[1]))
+        why = "; ".join(f"{n} as “{r}”" for r, n in sorted(reasons.items(), key=lambda i: -i[1]))
         text += f"; {totals['skipped']} skipped" + (f" ({why})" if why else "")
     return text.replace("|", "\\|")
 
