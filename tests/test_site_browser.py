@@ -185,6 +185,13 @@ MATH_SIZES_JS = """() => {
     pageWidth: document.documentElement.scrollWidth, viewWidth: view,
   };
 }"""
+# The smallest text of the explainer pages' diagrams, in rendered pixels.
+DIAGRAM_TEXT_JS = """() => Math.min(...[...document.querySelectorAll('.cnnref-diagram svg')].map(
+  (svg) => {
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    return Math.min(...[...svg.querySelectorAll('text')].map(
+      (t) => parseFloat(getComputedStyle(t).fontSize) * scale));
+  }))"""
 WIDTHS = (1280, 420)
 SCHEMES = {"light": "default", "dark": "slate"}
 
@@ -256,6 +263,10 @@ def measure(page, rel: str, scheme: str) -> list[str]:
         sizes = page.evaluate(MATH_SIZES_JS)
         assert sizes["scheme"] == SCHEMES[scheme], f"{rel}: not in {scheme} mode"
         problems += math_problems(f"{rel} ({scheme})", width, sizes)
+        if page.locator(".cnnref-diagram").count():
+            smallest = page.evaluate(DIAGRAM_TEXT_JS)
+            if smallest < 10:
+                problems.append(f"{rel} at {width} px: diagram text {smallest:.1f} px")
         if rel in SCREENSHOTS:
             name = f"{rel.strip('/').replace('/', '-')}-{width}-{scheme}.png"
             page.screenshot(path=str(ARTIFACTS / name), full_page=True)
