@@ -62,6 +62,8 @@ from cnnref.examples import loss_gradcheck
 # %% tags=["hide-input"]
 # Figures for both palettes: no background, text and lines in a grey that
 # reads on white and on the dark theme, text large enough at the column width.
+# (A first figure starts the inline backend, which sets its own defaults.)
+plt.close(plt.figure())
 plt.rcParams.update(
     {
         "figure.facecolor": "none",
