@@ -9,10 +9,11 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
 .DEFAULT_GOAL := help
-.PHONY: help test lint format pytest mutate site serve bench oracle clean derive
+.PHONY: help test lint format pytest mutate site pdf serve bench oracle clean derive
 
 help:
 	@echo "make site    build the site into site/ (mkdocs, strict)"
+	@echo "make pdf     the whole site as one PDF, site/cnnref.pdf (headless chromium)"
 	@echo "make serve   serve the site on http://127.0.0.1:8000"
 	@echo "make test    linter (ruff check, ruff format --check) and pytest"
 	@echo "make mutate  mutation suite: every planted backprop bug must fail the tests"
@@ -50,6 +51,10 @@ format: $(VENV)/.installed-test
 site: $(VENV)/.installed-docs
 	$(BIN)/mkdocs build --strict --site-dir site
 	@echo "Site built: open $(CURDIR)/site/index.html, or run 'make serve'."
+
+# The print page of the whole site (site/print.html), typeset and printed offline.
+pdf: site $(VENV)/.installed-test
+	$(PY) docs/hooks/book.py site
 
 serve: $(VENV)/.installed-docs
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import threading
+from html import unescape
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
@@ -327,3 +328,24 @@ def _clean_artifacts():
     yield
     if not any(ARTIFACTS.glob("*")) and ARTIFACTS.exists():
         shutil.rmtree(ARTIFACTS, ignore_errors=True)
+
+
+def test_pdf_holds_every_chapter(browser, site_dir):
+    """`make pdf`'s book: one section per page of the navigation, each title in the text."""
+    import re
+
+    pypdf = pytest.importorskip("pypdf")
+    sys.path.insert(0, str(ROOT / "docs" / "hooks"))
+    try:
+        import book
+    finally:
+        sys.path.pop(0)
+    html = (site_dir / "print.html").read_text(encoding="utf-8")
+    titles = re.findall(r'<section class="cnnref-chapter" data-title="([^"]*)"', html)
+    assert len(titles) >= 20, titles
+    reader = pypdf.PdfReader(book.print_pdf(site_dir, browser))
+    assert len(reader.pages) >= len(titles)
+    squeeze = functools.partial(re.sub, r"\s+", "")
+    text = squeeze("".join(page.extract_text() for page in reader.pages))
+    missing = [t for t in titles if squeeze(unescape(t)) not in text]
+    assert not missing, f"chapter titles not found in the PDF: {missing}"
