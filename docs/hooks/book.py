@@ -19,7 +19,7 @@ import posixpath
 import re
 import sys
 import threading
-from html import escape
+from html import escape, unescape
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -64,7 +64,9 @@ def on_post_page(output: str, page, config) -> str:
     found = ARTICLE.search(output)
     if found:
         body = _rebase(found.group(2), page.url).replace("<details", "<details open")
-        _articles[page.file.src_uri] = (page.title or "", body)
+        heading = re.search(r"<h1[^>]*>(.*?)</h1>", body, re.S)
+        title = re.sub(r"<[^>]+>|¶", "", heading.group(1)).strip() if heading else page.title
+        _articles[page.file.src_uri] = (unescape(title or ""), body)
     if page.file.src_uri == "index.md":
         _articles["_shell"] = ("", output)
     return output
@@ -114,7 +116,8 @@ def print_pdf(site_dir: Path, browser=None, timeout_ms: int = 600_000) -> Path:
                 else r.abort()
             ),
         )
-        page.goto(f"http://127.0.0.1:{server.server_address[1]}/print.html")
+        url = f"http://127.0.0.1:{server.server_address[1]}/print.html"
+        page.goto(url, wait_until="domcontentloaded", timeout=timeout_ms)
         page.wait_for_function("document.body.dataset.mathTypeset === 'done'", timeout=timeout_ms)
         page.emulate_media(media="print")
         page.pdf(path=str(out), format="A4", print_background=True)
