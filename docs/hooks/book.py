@@ -65,8 +65,8 @@ def on_post_page(output: str, page, config) -> str:
     if found:
         body = _rebase(found.group(2), page.url).replace("<details", "<details open")
         heading = re.search(r"<h1[^>]*>(.*?)</h1>", body, re.S)
-        title = re.sub(r"<[^>]+>|¶", "", heading.group(1)).strip() if heading else page.title
-        _articles[page.file.src_uri] = (unescape(title or ""), body)
+        text = unescape(re.sub(r"<[^>]+>", "", heading.group(1))) if heading else page.title
+        _articles[page.file.src_uri] = ((text or "").replace("¶", "").strip(), body)
     if page.file.src_uri == "index.md":
         _articles["_shell"] = ("", output)
     return output
