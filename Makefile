@@ -9,14 +9,15 @@ BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
 .DEFAULT_GOAL := help
-.PHONY: help test lint format pytest mutate site serve bench oracle clean derive
+.PHONY: help test lint format pytest mutate site pdf serve bench oracle clean derive
 
 help:
 	@echo "make site    build the site into site/ (mkdocs, strict)"
+	@echo "make pdf     the whole site as one PDF, site/cnnref.pdf (headless chromium)"
 	@echo "make serve   serve the site on http://127.0.0.1:8000"
 	@echo "make test    linter (ruff check, ruff format --check) and pytest"
 	@echo "make mutate  mutation suite: every planted backprop bug must fail the tests"
-	@echo "make bench   speed of cnnref vs naive loops vs PyTorch; generated code; notebooks"
+	@echo "make bench   speed of cnnref vs naive loops vs PyTorch; generated code; notebooks; proofs"
 	@echo "make oracle  install the optional PyTorch oracle (torch==2.13.0)"
 	@echo "make format  apply ruff's formatter and safe fixes"
 	@echo "make derive  prove the derivations (SymPy) and regenerate docs/derivations/"
@@ -51,6 +52,10 @@ site: $(VENV)/.installed-docs
 	$(BIN)/mkdocs build --strict --site-dir site
 	@echo "Site built: open $(CURDIR)/site/index.html, or run 'make serve'."
 
+# The print page of the whole site (site/print.html), typeset and printed offline.
+pdf: site $(VENV)/.installed-test
+	$(PY) docs/hooks/book.py site
+
 serve: $(VENV)/.installed-docs
 	$(BIN)/mkdocs serve --dev-addr 127.0.0.1:8000
 
@@ -58,6 +63,7 @@ bench: $(VENV)/.installed-test
 	$(PY) -m benchmarks.conv
 	$(PY) -m benchmarks.generated
 	$(PY) -m benchmarks.notebooks
+	$(PY) -m benchmarks.derivations
 
 derive: $(VENV)/.installed-derive
 	$(PY) -m derivations

@@ -87,6 +87,7 @@ def _case_layers() -> dict[str, str]:
 LAYERS.update(_case_layers())
 REPORT = Path(__file__).resolve().parents[1] / "build" / "test-report.json"
 _outcomes: dict[str, str] = {}
+_skip_reasons: dict[str, str] = {}
 
 
 def pytest_runtest_logreport(report) -> None:
@@ -95,6 +96,8 @@ def pytest_runtest_logreport(report) -> None:
         if _outcomes.get(report.nodeid) in ("failed",):
             return
         _outcomes[report.nodeid] = report.outcome
+        if report.skipped and isinstance(report.longrepr, tuple):
+            _skip_reasons[report.nodeid] = report.longrepr[2].removeprefix("Skipped: ")
 
 
 def pytest_sessionfinish(session, exitstatus) -> None:
@@ -110,5 +113,11 @@ def pytest_sessionfinish(session, exitstatus) -> None:
         counts[outcome] = counts.get(outcome, 0) + 1
     REPORT.parent.mkdir(parents=True, exist_ok=True)
     tmp = REPORT.with_suffix(".tmp")
-    tmp.write_text(json.dumps({"layers": layers}, indent=2, sort_keys=True) + "\n")
+    reasons: dict[str, int] = {}
+    for nodeid, outcome in _outcomes.items():
+        if outcome == "skipped":
+            reason = _skip_reasons.get(nodeid, "no reason given")
+            reasons[reason] = reasons.get(reason, 0) + 1
+    report = {"layers": layers, "skipped_because": reasons}
+    tmp.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     os.replace(tmp, REPORT)

@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import threading
+from html import unescape
 from pathlib import Path
 from urllib.parse import urljoin, urlparse
 
@@ -98,11 +99,9 @@ def site_pages(site_dir: Path) -> list[str]:
     return pages
 
 
-def open_page(browser, url: str, color_scheme: str = "light"):
-    """Load ``url`` with outside requests aborted; return (page, problems list)."""
-    context = browser.new_context(
-        viewport={"width": 1280, "height": 900}, color_scheme=color_scheme
-    )
+def open_page(browser, url: str, scheme: str = "light"):
+    """Load ``url`` with outside requests aborted; return (context, page, problems list)."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, color_scheme=scheme)
     page = context.new_page()
     problems: list[str] = []
 
@@ -132,47 +131,180 @@ VISIBLE_TEXT_JS = """() => {
 }"""
 
 
+# Every typeset formula (all details opened): its rendered box, its scale
+# against its natural size (MathJax sizes an SVG in ex of the surrounding text;
+# a CSS rule that squeezes it shows as a scale below 1), and whether it fits
+# the column or sits in a box that scrolls sideways within the window; the
+# text size; and whether the page itself runs wider than the window.
+MATH_SIZES_JS = """() => {
+  document.querySelectorAll('details').forEach((d) => { d.open = true; });
+  const article = document.querySelector('article');
+  const column = article.getBoundingClientRect();
+  const view = document.documentElement.clientWidth;
+  const font = parseFloat(getComputedStyle(article).fontSize);
+  const scrolls = (el) => {
+    for (let a = el.parentElement; a && a !== article.parentElement; a = a.parentElement) {
+      const o = getComputedStyle(a).overflowX;
+      if ((o === 'auto' || o === 'scroll') && a.scrollWidth > a.clientWidth) {
+        const r = a.getBoundingClientRect();
+        return r.left >= -1 && r.right <= view + 1;
+      }
+    }
+    return false;
+  };
+  // Reads first, then one probe per font size: a probe per formula would lay
+  // the page out again for each of the hundreds of formulas of a derivation.
+  const boxes = [...document.querySelectorAll('article mjx-container')].filter(
+    (box) => box.querySelector('svg'));
+  const rects = boxes.map((box) => box.querySelector('svg').getBoundingClientRect());
+  const fonts = boxes.map((box) => getComputedStyle(box).fontSize);
+  const exOf = {};
+  boxes.forEach((box, i) => {
+    if (fonts[i] in exOf) return;
+    const probe = document.createElement('span');
+    probe.style.cssText = 'display:inline-block;width:100ex;height:0;position:absolute';
+    box.appendChild(probe);
+    exOf[fonts[i]] = probe.getBoundingClientRect().width / 100;
+    probe.remove();
+  });
+  const equations = boxes.map((box, i) => {
+    const svg = box.querySelector('svg');
+    const r = rects[i];
+    const natural = parseFloat(svg.getAttribute('width')) * exOf[fonts[i]];
+    let where = '';
+    for (let e = box; e && !where; e = e.previousElementSibling || e.parentElement) {
+      if (/^H[1-4]$/.test(e.tagName)) where = e.id;
+    }
+    return {
+      index: i, where: where, display: box.getAttribute('display') === 'true',
+      height: r.height, width: r.width, scale: natural > 0 ? r.width / natural : 0,
+      fits: (r.left >= column.left - 1 && r.right <= column.right + 1) || scrolls(svg),
+    };
+  });
+  return {
+    font: font, equations: equations, scheme: document.body.dataset.mdColorScheme,
+    // how far the content column reaches, overflowing formulas included (the
+    // theme's sidebars slide in after a resize and are not measured)
+    pageWidth: (() => {
+      const content = document.querySelector('.md-content');
+      return content.getBoundingClientRect().left + content.scrollWidth;
+    })(),
+    viewWidth: view,
+  };
+}"""
+# The smallest text of the explainer pages' diagrams, in rendered pixels.
+DIAGRAM_TEXT_JS = """() => Math.min(...[...document.querySelectorAll('.cnnref-diagram svg')].map(
+  (svg) => {
+    const scale = svg.getBoundingClientRect().width / svg.viewBox.baseVal.width;
+    return Math.min(...[...svg.querySelectorAll('text')].map(
+      (t) => parseFloat(getComputedStyle(t).fontSize) * scale));
+  }))"""
+WIDTHS = (1280, 420)
+SCHEMES = {"light": "default", "dark": "slate"}
+
+
+def math_problems(rel: str, width: int, sizes: dict) -> list[str]:
+    """What is wrong with the formulas of one page at one width, in words."""
+    found = []
+    if sizes["pageWidth"] > sizes["viewWidth"] + 1:
+        found.append(f"content reaches {sizes['pageWidth']:.0f} px in a {width} px window")
+    for eq in sizes["equations"]:
+        kind = "display" if eq["display"] else "inline"
+        name = f"{kind} formula {eq['index']} (after #{eq['where']})"
+        if eq["scale"] < 0.98:
+            found.append(f"{name} shrunk to {eq['scale']:.2f} of its size")
+        if eq["display"] and eq["height"] < 0.8 * sizes["font"]:
+            found.append(f"{name} is {eq['height']:.1f} px high, text {sizes['font']} px")
+        if not eq["fits"]:
+            found.append(f"{name} runs out of the column and does not scroll")
+    return [f"{rel} at {width} px: {p}" for p in found]
+
+
+def check_page(page, rel: str, site_dir: Path) -> None:
+    """Math typeset without errors, no raw TeX, notebook figures loaded, links resolve."""
+    has_math = page.locator(".arithmatex").count() > 0 or "$" in page.inner_text("article")
+    if has_math:
+        assert page.locator("mjx-merror").count() == 0, f"{rel}: MathJax errors"
+        containers = page.locator("mjx-container").count()
+        assert containers >= page.locator(".arithmatex").count(), f"{rel}: untypeset math"
+    text = page.evaluate(VISIBLE_TEXT_JS)
+    for raw in RAW_TEX:
+        assert raw not in text, f"{rel}: raw {raw!r} left in the visible text"
+    if rel.startswith("notebooks/"):
+        images = page.locator("article img")
+        assert images.count() > 0, f"{rel}: notebook without figures"
+        sizes = page.evaluate(
+            "() => [...document.querySelectorAll('article img')].map(i => i.naturalWidth)"
+        )
+        assert all(w > 0 for w in sizes), f"{rel}: a figure did not load"
+        code = page.evaluate(
+            "() => [...document.querySelectorAll('article pre')].map(p => p.textContent).join()"
+        )
+        assert "plt." not in code, f"{rel}: plotting code shown (tag its cell hide-input)"
+    # every link inside the site resolves to a built file
+    hrefs = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
+    for href in hrefs:
+        parsed = urlparse(href)
+        if parsed.hostname != "127.0.0.1":
+            continue
+        target = site_dir / parsed.path.lstrip("/")
+        if parsed.path.endswith("/"):
+            target = target / "index.html"
+        assert target.exists(), f"{rel}: broken link {href}"
+
+
+SCREENSHOTS = ("notation/", "transposed/", "general-conv/")
+# The reader's toggle in the header ("Switch to dark mode"), clicked.
+DARK_TOGGLE = """() => {
+  document.querySelector('form[data-md-component=palette] label[for="__palette_1"]').click();
+}"""
+
+
+def measure(page, rel: str, scheme: str) -> list[str]:
+    """The formulas of the open page at each width, in the palette shown now."""
+    problems = []
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        # wide inline formulas are marked again after a resize (javascripts/mathjax.js)
+        page.wait_for_function(f"document.body.dataset.mathWidth === '{width}'")
+        sizes = page.evaluate(MATH_SIZES_JS)
+        assert sizes["scheme"] == SCHEMES[scheme], f"{rel}: not in {scheme} mode"
+        problems += math_problems(f"{rel} ({scheme})", width, sizes)
+        if page.locator(".cnnref-diagram").count():
+            smallest = page.evaluate(DIAGRAM_TEXT_JS)
+            if smallest < 10:
+                problems.append(f"{rel} at {width} px: diagram text {smallest:.1f} px")
+        if rel in SCREENSHOTS:
+            name = f"{rel.strip('/').replace('/', '-')}-{width}-{scheme}.png"
+            page.screenshot(path=str(ARTIFACTS / name), full_page=True)
+    return problems
+
+
 def test_every_page_renders_offline(browser, base_url, site_dir):
+    """Every page at 1280 and 420 px, light and then dark (the reader's toggle)."""
     pages = site_pages(site_dir)
     assert len(pages) >= 5, pages
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    report = []
+    problems: list[str] = []
     for rel in pages:
-        url = urljoin(base_url, rel)
-        context, page, problems = open_page(browser, url)
-        has_math = page.locator(".arithmatex").count() > 0 or "$" in page.inner_text("article")
-        if has_math:
-            page.wait_for_function("document.body.dataset.mathTypeset === 'done'", timeout=20000)
-            assert page.locator("mjx-merror").count() == 0, f"{rel}: MathJax errors"
-            containers = page.locator("mjx-container").count()
-            assert containers >= page.locator(".arithmatex").count(), f"{rel}: untypeset math"
-        text = page.evaluate(VISIBLE_TEXT_JS)
-        for raw in RAW_TEX:
-            assert raw not in text, f"{rel}: raw {raw!r} left in the visible text"
-        if rel.startswith("notebooks/"):
-            images = page.locator("article img")
-            assert images.count() > 0, f"{rel}: notebook without figures"
-            sizes = page.evaluate(
-                "() => [...document.querySelectorAll('article img')].map(i => i.naturalWidth)"
-            )
-            assert all(w > 0 for w in sizes), f"{rel}: a figure did not load"
-        # every link inside the site resolves to a built file
-        hrefs = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
-        for href in hrefs:
-            parsed = urlparse(href)
-            if parsed.hostname != "127.0.0.1":
-                continue
-            target = site_dir / parsed.path.lstrip("/")
-            if parsed.path.endswith("/"):
-                target = target / "index.html"
-            assert target.exists(), f"{rel}: broken link {href}"
-        if rel in ("notation/", "derivations/d1-single-kernel/"):
-            name = rel.strip("/").replace("/", "-") + ".png"
-            page.screenshot(path=str(ARTIFACTS / name), full_page=True)
-        report.append((rel, problems))
+        context, page, requests = open_page(browser, urljoin(base_url, rel))
+        page.wait_for_function("document.body.dataset.mathTypeset === 'done'", timeout=30000)
+        check_page(page, rel, site_dir)
+        problems += measure(page, rel, "light")
+        page.evaluate(DARK_TOGGLE)
+        problems += measure(page, rel, "dark")
+        problems += [f"{rel}: {p}" for p in requests]
         context.close()
-    failures = [f"{rel}: {p}" for rel, problems in report for p in problems]
-    assert not failures, "\n".join(failures)
+    assert not problems, "\n".join(problems[:40])
+
+
+def test_dark_preference_opens_dark(browser, base_url):
+    """A reader whose system prefers dark gets the dark palette, formulas measured."""
+    context, page, problems = open_page(browser, urljoin(base_url, "notation/"), "dark")
+    page.wait_for_function("document.body.dataset.mathTypeset === 'done'", timeout=30000)
+    assert not measure(page, "notation/", "dark")
+    assert not problems, problems
+    context.close()
 
 
 CHAPTER_JS = """() => {
@@ -264,3 +396,29 @@ def _clean_artifacts():
     yield
     if not any(ARTIFACTS.glob("*")) and ARTIFACTS.exists():
         shutil.rmtree(ARTIFACTS, ignore_errors=True)
+
+
+def test_pdf_holds_every_chapter(browser, site_dir):
+    """`make pdf`'s book: one section per page of the navigation, each title in the text.
+
+    Typesetting and printing the whole site takes minutes: run with CNNREF_PDF=1.
+    """
+    import re
+
+    if os.environ.get("CNNREF_PDF") != "1":
+        pytest.skip("the whole-site PDF takes minutes to print; CNNREF_PDF=1 runs it")
+    pypdf = pytest.importorskip("pypdf")
+    sys.path.insert(0, str(ROOT / "docs" / "hooks"))
+    try:
+        import book
+    finally:
+        sys.path.pop(0)
+    html = (site_dir / "print.html").read_text(encoding="utf-8")
+    titles = re.findall(r'<section class="cnnref-chapter" data-title="([^"]*)"', html)
+    assert len(titles) >= 20, titles
+    reader = pypdf.PdfReader(book.print_pdf(site_dir, browser))
+    assert len(reader.pages) >= len(titles)
+    squeeze = functools.partial(re.sub, r"\s+", "")
+    text = squeeze("".join(page.extract_text() for page in reader.pages))
+    missing = [t for t in titles if squeeze(unescape(t)) not in text]
+    assert not missing, f"chapter titles not found in the PDF: {missing}"

@@ -10,15 +10,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from results import fmt_us  # the results hook, loaded from this folder
+
 RESULTS = Path(__file__).resolve().parents[2] / "benchmarks" / "results" / "generated.json"
 MARKER = "<!-- cnnref:generated-benchmarks -->"
-NAMES = {"d1_single_kernel": "D1 (seed 000)", "d2_two_layers": "D2 (seed 002)"}
-
-
-def _us(value) -> str:
-    if value is None:
-        return "–"
-    return f"{value / 1000:.2f} ms" if value >= 1000 else f"{value:.1f} µs"
+NAMES = {
+    "d1_single_kernel": "D1 (single-kernel CNN)",
+    "d2_two_layers": "D2 (two convolution layers)",
+}
 
 
 def _ratio(value) -> str:
@@ -38,8 +37,8 @@ def table() -> str:
         us = row["us_per_call"]
         name = NAMES.get(row["network"], "D4 (dense 3-4-1)")
         lines.append(
-            f"| {name} | {row['batch']} | {_us(us.get('generated'))} "
-            f"| {_us(us.get('reference'))} | {_us(us.get('torch'))} "
+            f"| {name} | {row['batch']} | {fmt_us(us.get('generated'))} "
+            f"| {fmt_us(us.get('reference'))} | {fmt_us(us.get('torch'))} "
             f"| {_ratio(row.get('generated_over_reference'))} "
             f"| {_ratio(row.get('generated_over_torch'))} |"
         )

@@ -20,7 +20,7 @@ MUTANTS = ROOT / "docs" / "verification" / "mutants.json"
 RECORDS = ROOT / "docs" / "derivations" / "records"
 
 
-def _fmt_us(value) -> str:
+def fmt_us(value) -> str:
     if value is None:
         return "–"
     if value >= 1000:
@@ -40,8 +40,8 @@ def benchmark_table() -> str:
         us = row["us"]
         ratio = row.get("ratio_to_torch")
         lines.append(
-            f"| {row['shape']} | {row['dtype']} | {_fmt_us(us.get('cnnref'))} "
-            f"| {_fmt_us(us.get('torch'))} | {_fmt_us(us.get('naive'))} "
+            f"| {row['shape']} | {row['dtype']} | {fmt_us(us.get('cnnref'))} "
+            f"| {fmt_us(us.get('torch'))} | {fmt_us(us.get('naive'))} "
             f"| {'–' if ratio is None else f'{ratio:.2f}'} | {row['target']} | {row['verdict']} |"
         )
     machine = data["machine"]
@@ -104,7 +104,7 @@ def test_report_table() -> str:
             f"| {name} | {counts.get('passed', 0)} | {counts.get('failed', 0)} "
             f"| {counts.get('skipped', 0)} |"
         )
-    return "\n".join(lines)
+    return "\n".join([*lines, "", f"In all: {_ran()}."])
 
 
 def _plain(text: str) -> str:
@@ -152,14 +152,24 @@ def summary() -> str:
         killed = sum(r["status"] == "killed" for r in rows)
         lines.append(f"| planted backprop bugs caught by the tests | {killed} of {len(rows)} |")
     if TEST_REPORT.exists():
-        layers = json.loads(TEST_REPORT.read_text())["layers"]
-        passed = sum(c.get("passed", 0) for c in layers.values())
-        total = sum(sum(c.values()) for c in layers.values())
-        lines.append(
-            f"| tests passed in the last full run, over {len(layers)} layers of checking "
-            f"([report](verification.md)) | {passed} of {total} |"
-        )
+        lines.append(f"| tests of the last full run ([report](verification.md)) | {_ran()} |")
     return "\n".join(lines)
+
+
+def _ran() -> str:
+    """What the last full run ran, and what it skipped and why, in one cell."""
+    report = json.loads(TEST_REPORT.read_text())
+    totals = {"passed": 0, "failed": 0, "skipped": 0}
+    for counts in report["layers"].values():
+        for outcome in totals:
+            totals[outcome] += counts.get(outcome, 0)
+    ran = totals["passed"] + totals["failed"]
+    text = f"{ran} ran: {totals['passed']} passed, {totals['failed']} failed"
+    if totals["skipped"]:
+        reasons = report.get("skipped_because") or {}
+        why = "; ".join(f"{n} as “{r}”" for r, n in sorted(reasons.items(), key=lambda i: -i[1]))
+        text += f"; {totals['skipped']} skipped" + (f" ({why})" if why else "")
+    return text.replace("|", "\\|")
 
 
 MARKERS = {

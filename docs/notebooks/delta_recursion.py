@@ -12,10 +12,10 @@
 # ---
 
 # %% [markdown]
-# %% [markdown]
 # # Replay: the delta recursion and the weight-sharing matrix
 #
-# **Source:** seed article 001, notes that derive the backward pass of a fully
+# **Source:** qrsforever, [*神经网络之卷积过程实例*][source] (a worked example of the
+# convolution process in a neural network, 2019), notes that derive the backward pass of a fully
 # connected network as a recursion on $\delta^l = \partial E / \partial z^l$,
 # then show a 2-D convolution as a fully connected layer whose weights are
 # shared.
@@ -29,6 +29,8 @@
 # `Sequential`'s backward pass, and both pass `gradcheck`; the article's
 # convolution example reproduces; the shared-weight matrix's backward pass is
 # the convolution's.
+#
+# [source]: https://qrsforever.github.io/
 
 # %%
 import matplotlib.pyplot as plt
@@ -37,6 +39,29 @@ import numpy as np
 import cnnref
 from cnnref.examples import delta_recursion as dr
 from cnnref.examples import loss_gradcheck
+
+# %% tags=["hide-input"]
+# Figures for both palettes: no background, text and lines in a grey that
+# reads on white and on the dark theme, text large enough at the column width.
+# (A first figure starts the inline backend, which sets its own defaults.)
+plt.close(plt.figure())
+plt.rcParams.update(
+    {
+        "figure.facecolor": "none",
+        "axes.facecolor": "none",
+        "savefig.facecolor": "none",
+        "savefig.transparent": True,
+        "text.color": "#808080",
+        "axes.labelcolor": "#808080",
+        "axes.edgecolor": "#808080",
+        "xtick.color": "#808080",
+        "ytick.color": "#808080",
+        "legend.framealpha": 0.0,
+        "legend.labelcolor": "#808080",
+        "font.size": 13,
+        "figure.dpi": 100,
+    }
+)
 
 # %% [markdown]
 # ## The recursion
@@ -76,7 +101,7 @@ assert check.max_error < 1e-6
 # below): every step multiplies by a weight matrix with entries below 1 in
 # size and by an activation derivative of at most 1.
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(1, 3, figsize=(10, 3.2), gridspec_kw={"width_ratios": [5, 3, 2]})
 m = max(np.abs(d).max() for d in delta)
 for i, (a, d) in enumerate(zip(ax, delta, strict=True)):
@@ -86,6 +111,8 @@ for i, (a, d) in enumerate(zip(ax, delta, strict=True)):
     a.set_ylabel("example")
 fig.colorbar(im, ax=ax, shrink=0.8)
 plt.show()
+
+# %%
 rms = [np.sqrt(np.mean(d**2)) for d in delta]
 assert rms[0] < rms[1] < rms[2]
 
@@ -111,6 +138,8 @@ assert np.array_equal(y, [[23, 33], [53, 63]])
 assert np.array_equal(C @ image.ravel(), y.ravel())
 
 taps = dr.sharing_matrix(np.array([[1, 2], [3, 4]]), (3, 3))  # which tap sits where
+
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3))
 ax.imshow(taps, cmap="Blues", vmin=0, vmax=6)
 for (i, j), v in np.ndenumerate(taps):

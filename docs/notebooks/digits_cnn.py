@@ -12,10 +12,11 @@
 # ---
 
 # %% [markdown]
-# %% [markdown]
 # # Replay: a multi-channel CNN on 8x8 digits, and "broken back prop"
 #
-# **Source:** seed article 003, which trains a small multi-channel CNN by hand
+# **Source:** Jae Duk Seo, [*Only Numpy: (Why I do Manual Back Propagation)
+# Implementing Multi Channel/Layer Convolution Neural Network on Numpy with
+# Interactive Code*][source], which trains a small multi-channel CNN by hand
 # on the 0s and 1s of the 8x8 hand-written digits, then breaks its backward
 # pass on purpose and reports that the broken network still classifies well.
 #
@@ -45,6 +46,8 @@
 # accuracy after 500 epochs; then the three broken variants, each measured
 # against the true gradient and trained side by side. Code:
 # `cnnref.examples.digits_cnn`.
+#
+# [source]: https://medium.com/@seojaeduk
 
 # %%
 import time
@@ -56,6 +59,30 @@ from sklearn.datasets import load_digits
 from cnnref.examples import digits_cnn as dc
 from cnnref.examples import loss_gradcheck
 
+# %% tags=["hide-input"]
+# Figures for both palettes: no background, text and lines in a grey that
+# reads on white and on the dark theme, text large enough at the column width.
+# (A first figure starts the inline backend, which sets its own defaults.)
+plt.close(plt.figure())
+plt.rcParams.update(
+    {
+        "figure.facecolor": "none",
+        "axes.facecolor": "none",
+        "savefig.facecolor": "none",
+        "savefig.transparent": True,
+        "text.color": "#808080",
+        "axes.labelcolor": "#808080",
+        "axes.edgecolor": "#808080",
+        "xtick.color": "#808080",
+        "ytick.color": "#808080",
+        "legend.framealpha": 0.0,
+        "legend.labelcolor": "#808080",
+        "font.size": 13,
+        "figure.dpi": 100,
+    }
+)
+
+# %%
 digits = load_digits()
 x, t, x_test, t_test = dc.zeros_and_ones(digits.images, digits.target)
 print(f"train {x.shape}, {int(t.sum())} ones; test {x_test.shape}, {int(t_test.sum())} ones")
@@ -138,6 +165,7 @@ for variant in dc.VARIANTS[1:]:
 runs["frozen kernels"] = dc.train(x, t, x_test, t_test, "true", train_conv=False)
 print(f"four more runs in {time.perf_counter() - start:.1f} s")
 
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(1, 3, figsize=(13, 3.6))
 for i, (name, run) in enumerate(runs.items()):
     style = {"color": f"C{i}", "ls": "-" if name == "true" else "--", "label": name}
@@ -156,6 +184,7 @@ ax[0].legend(fontsize=8)
 fig.tight_layout()
 plt.show()
 
+# %%
 print(f"{'run':20s} {'final loss':>10s} {'test acc':>8s} {'mean cos':>8s} {'mean rel':>8s}")
 for name, run in runs.items():
     measured = f"{np.mean(run.cosine):8.3f} {np.mean(run.rel_error):8.3f}" if run.cosine else ""

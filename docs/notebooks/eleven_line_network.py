@@ -12,10 +12,10 @@
 # ---
 
 # %% [markdown]
-# %% [markdown]
 # # Replay: the 11-line network
 #
-# **Source:** seed article 004, a tutorial that teaches backpropagation with a
+# **Source:** Andrew Trask, [*A Neural Network in 11 lines of Python (Part
+# 1)*][source], a tutorial that teaches backpropagation with a
 # network of a few numpy lines. **Architecture:** fully connected layers
 # without biases, a sigmoid $\sigma(z) = 1/(1+e^{-z})$ after each, four
 # training examples of three inputs, trained full-batch for a fixed number of
@@ -27,6 +27,8 @@
 # printed output to 8 decimals, and the 3-layer network learns XOR to a mean
 # absolute error below 0.01. The training code lives in
 # `cnnref.examples.eleven_lines`, which the tests call too.
+#
+# [source]: https://iamtrask.github.io/2015/07/12/basic-python-network/
 
 # %%
 import time
@@ -36,6 +38,29 @@ import numpy as np
 
 import cnnref
 from cnnref.examples import eleven_lines as eleven
+
+# %% tags=["hide-input"]
+# Figures for both palettes: no background, text and lines in a grey that
+# reads on white and on the dark theme, text large enough at the column width.
+# (A first figure starts the inline backend, which sets its own defaults.)
+plt.close(plt.figure())
+plt.rcParams.update(
+    {
+        "figure.facecolor": "none",
+        "axes.facecolor": "none",
+        "savefig.facecolor": "none",
+        "savefig.transparent": True,
+        "text.color": "#808080",
+        "axes.labelcolor": "#808080",
+        "axes.edgecolor": "#808080",
+        "xtick.color": "#808080",
+        "ytick.color": "#808080",
+        "legend.framealpha": 0.0,
+        "legend.labelcolor": "#808080",
+        "font.size": 13,
+        "figure.dpi": 100,
+    }
+)
 
 # %% [markdown]
 # ## The article's update is plain gradient descent
@@ -107,7 +132,7 @@ print("output after training:", np.round(xor_run.output.ravel(), 5))
 print(f"final mean absolute error {final_mae:.5f} ({elapsed:.1f} s)")
 assert final_mae < 0.01
 
-# %%
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(1, 2, figsize=(10, 3.4))
 ax[0].semilogy(copy_run.iteration, copy_run.mean_abs_error)
 ax[0].set_title("2-layer network, target = first column")

@@ -21,9 +21,14 @@
 # numbers computed by `cnnref`; the derivations prove the same statements
 # symbolically.
 #
-# The sizes are those of the single-kernel network of the first source
-# article (four 3x3 images, one 2x2 kernel), and the matrix view is the one of
-# the weight-sharing article.
+# The sizes are those of the single-kernel network in Jae Duk Seo's
+# [*Only Numpy: Implementing Convolutional Neural Network using Numpy*][seo]
+# (four 3x3 images, one 2x2 kernel), and the matrix view is the one of
+# qrsforever's [*神经网络之卷积过程实例*][qrs] (a worked example of the
+# convolution process in a neural network).
+#
+# [seo]: https://becominghuman.ai/only-numpy-implementing-convolutional-neural-network-using-numpy-deriving-forward-feed-and-back-458a5250d6e4
+# [qrs]: https://qrsforever.github.io/
 
 # %%
 import matplotlib.pyplot as plt
@@ -31,6 +36,30 @@ import numpy as np
 
 import cnnref
 
+# %% tags=["hide-input"]
+# Figures for both palettes: no background, text and lines in a grey that
+# reads on white and on the dark theme, text large enough at the column width.
+# (A first figure starts the inline backend, which sets its own defaults.)
+plt.close(plt.figure())
+plt.rcParams.update(
+    {
+        "figure.facecolor": "none",
+        "axes.facecolor": "none",
+        "savefig.facecolor": "none",
+        "savefig.transparent": True,
+        "text.color": "#808080",
+        "axes.labelcolor": "#808080",
+        "axes.edgecolor": "#808080",
+        "xtick.color": "#808080",
+        "ytick.color": "#808080",
+        "legend.framealpha": 0.0,
+        "legend.labelcolor": "#808080",
+        "font.size": 13,
+        "figure.dpi": 100,
+    }
+)
+
+# %%
 rng = np.random.default_rng(7)
 X = rng.integers(-4, 5, size=(3, 3)).astype(float)
 K = np.array([[1.0, 2.0], [3.0, 4.0]])  # deliberately not symmetric
@@ -46,7 +75,7 @@ print("Z = X ⋆ K =\n", Z)
 # shades the four pixels one kernel entry touches, and labels each with the
 # output it feeds.
 
-# %%
+# %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 4, figsize=(11, 3))
 for ax, (a, b) in zip(axes, [(0, 0), (0, 1), (1, 0), (1, 1)], strict=True):
     touched = np.zeros((3, 3))
@@ -78,6 +107,8 @@ taps = np.empty((2, 2), dtype=object)
 for i in range(2):
     for j in range(2):
         taps[i, j] = f"K{r - i + 1}{c - j + 1}"
+
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(1, 2, figsize=(8, 3.4))
 ax[0].imshow(np.ones((2, 2)), cmap="Greys", vmin=0, vmax=6)
 for i in range(2):
@@ -132,6 +163,7 @@ print("padded delta:\n", np.round(padded, 3))
 print("dL/dX (chain rule = padded ⋆ rot180(K) = full convolution = conv2d_backward):")
 print(np.round(chain_rule, 4))
 
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(1, 3, figsize=(10, 3.2))
 for a, (title, img) in zip(
     ax,
@@ -150,15 +182,28 @@ plt.show()
 # %% [markdown]
 # ## Without the rotation
 #
-# Sliding $K$ itself over the padded $\delta$ gives a different array. With a
-# symmetric kernel or an all-ones $\delta$ the two could coincide, which is
-# why tests of a backward pass need random, non-symmetric values.
+# Sliding $K$ itself over the padded $\delta$ gives a different array. They
+# coincide only for a kernel equal to its own rotation. An all-ones $\delta$
+# does not make them coincide: the padded all-ones $\delta$ is unchanged by
+# the rotation, so the unrotated result is the right one rotated by 180
+# degrees (computed below). It has the same sum, though, so a test that looks
+# only at sums or means cannot tell them apart; tests of a backward pass
+# compare entry by entry, with random upstream gradients and non-symmetric
+# kernels.
 
 # %%
 unrotated = cnnref.correlate2d(padded, K, "valid")
 err = np.linalg.norm(unrotated - chain_rule) / np.linalg.norm(chain_rule)
 print(f"relative error of the unrotated formula: {err:.3f}")
 assert err > 0.1
+
+ones = cnnref.pad2d(np.ones((2, 2)), 1)
+right = cnnref.correlate2d(ones, cnnref.rot180(K), "valid")
+wrong = cnnref.correlate2d(ones, K, "valid")
+assert np.array_equal(wrong, cnnref.rot180(right)) and not np.array_equal(wrong, right)
+print("all-ones δ, K =", K.tolist())
+print("right (rot180(K)):", right.tolist())
+print("wrong (K):        ", wrong.tolist(), "= the right one rotated by 180 degrees")
 
 # %% [markdown]
 # ## The weight-sharing matrix
@@ -181,6 +226,7 @@ for i in range(2):
 assert np.allclose(C @ X.ravel(), Z.ravel())
 assert np.allclose((C.T @ delta.ravel()).reshape(3, 3), chain_rule)
 
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3.4))
 ax.imshow(C != 0, cmap="Blues", vmin=0, vmax=1.6)
 for (i, j), v in np.ndenumerate(C):
@@ -198,8 +244,10 @@ plt.show()
 #
 # The kernel gradient collects, for each tap, the input pixels that tap read,
 # weighted by $\delta$: $\partial L / \partial K = X \star \delta$, a plain
-# cross-correlation with no rotation. Rotating it is the mistake the first
-# source article corrected in a later revision.
+# cross-correlation with no rotation. In the true-convolution convention the
+# same gradient reads $\operatorname{rot180}(X \star \delta)$; updating the
+# kernel without that rotation is the mistake Seo's single-kernel article
+# corrected in a later revision (see the [errata](../../errata/)).
 
 # %%
 via_correlation = cnnref.correlate2d(X, delta, "valid")

@@ -12,10 +12,11 @@
 # ---
 
 # %% [markdown]
-# %% [markdown]
 # # Replay: the single-kernel CNN and its unrotated kernel update
 #
-# **Source:** seed article 000, a numpy-only CNN whose forward and backward
+# **Source:** Jae Duk Seo, [*Only Numpy: Implementing Convolutional Neural
+# Network using Numpy (Deriving Forward Feed and Back Propagation) with
+# Interactive Code*][source], a numpy-only CNN whose forward and backward
 # passes are derived by hand. **Architecture:** four 3x3 images $x_n$, one 2x2
 # kernel $K$, a tanh, a dense layer of four weights $w$ and a sigmoid:
 #
@@ -38,6 +39,8 @@
 # uncorrected update does not; how far it is from the true gradient (cosine
 # similarity, relative error) and what it does to training, on one seed and
 # on twenty. The code is `cnnref.examples.single_kernel`.
+#
+# [source]: https://becominghuman.ai/only-numpy-implementing-convolutional-neural-network-using-numpy-deriving-forward-feed-and-back-458a5250d6e4
 
 # %%
 import matplotlib.pyplot as plt
@@ -47,7 +50,33 @@ import cnnref
 from cnnref.examples import loss_gradcheck
 from cnnref.examples import single_kernel as sk
 
+# %% tags=["hide-input"]
+# Figures for both palettes: no background, text and lines in a grey that
+# reads on white and on the dark theme, text large enough at the column width.
+# (A first figure starts the inline backend, which sets its own defaults.)
+plt.close(plt.figure())
+plt.rcParams.update(
+    {
+        "figure.facecolor": "none",
+        "axes.facecolor": "none",
+        "savefig.facecolor": "none",
+        "savefig.transparent": True,
+        "text.color": "#808080",
+        "axes.labelcolor": "#808080",
+        "axes.edgecolor": "#808080",
+        "xtick.color": "#808080",
+        "ytick.color": "#808080",
+        "legend.framealpha": 0.0,
+        "legend.labelcolor": "#808080",
+        "font.size": 13,
+        "figure.dpi": 100,
+    }
+)
+
+# %%
 print(sk.network(0))
+
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(1, 4, figsize=(9, 2.4))
 for a, img, t in zip(ax, sk.IMAGES[:, 0], sk.TARGETS[:, 0], strict=True):
     a.imshow(img, cmap="Greys", vmin=0, vmax=1)
@@ -115,6 +144,8 @@ assert np.isclose(rel0, np.sqrt(2 * (1 - cos0)))
 # %%
 good = sk.train(corrected=True, seed=0)
 bad = sk.train(corrected=False, seed=0)
+
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(1, 2, figsize=(10, 3.4))
 ax[0].semilogy(good.loss, label="corrected (rotated back)")
 ax[0].semilogy(bad.loss, label="first version (unrotated)", ls="--")
@@ -127,6 +158,8 @@ ax[1].set_xlabel("epoch")
 ax[1].set_title("cos(applied kernel update, true gradient)")
 fig.tight_layout()
 plt.show()
+
+# %%
 print(f"final loss: corrected {good.loss[-1]:.5f}, first version {bad.loss[-1]:.5f}")
 
 # %% [markdown]
@@ -142,6 +175,8 @@ for seed in seeds:
     a, b = sk.train(True, seed=seed), sk.train(False, seed=seed)
     rows.append((b.cosine[0], b.rel_error[0], a.loss[-1], b.loss[-1]))
 cos_first, rel_first, loss_good, loss_bad = np.array(rows).T
+
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(1, 2, figsize=(10, 3.4))
 ax[0].bar(seeds, cos_first)
 ax[0].set_xlabel("seed")
@@ -153,6 +188,8 @@ ax[1].set_xlabel("final loss, corrected")
 ax[1].set_ylabel("final loss, first version")
 fig.tight_layout()
 plt.show()
+
+# %%
 worse = int(np.sum(loss_bad > loss_good * 1.05))
 better = int(np.sum(loss_bad < loss_good / 1.05))
 print(f"cosine at the first step: min {cos_first.min():.3f}, median {np.median(cos_first):.3f}")

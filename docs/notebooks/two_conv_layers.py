@@ -12,10 +12,11 @@
 # ---
 
 # %% [markdown]
-# %% [markdown]
 # # Replay: two convolution layers and the padded backward step
 #
-# **Source:** seed article 002, which trains a CNN of two convolution layers
+# **Source:** Jae Duk Seo, [*Only Numpy: Understanding Back Propagation for
+# Transpose Convolution in Multi Layer CNN with Example and Interactive
+# Code*][source], which trains a CNN of two convolution layers
 # and one fully connected layer by hand and explains the backward pass through
 # the second convolution as a convolution with a zero-padded kernel. The
 # article later published corrections to its hand-written equations (two
@@ -40,6 +41,8 @@
 # learns the task; the padded step computed the article's way (pad the
 # kernel) and the textbook way (pad $\delta$) equals what the library's
 # backward pass produces. Code: `cnnref.examples.two_conv`.
+#
+# [source]: https://towardsdatascience.com/only-numpy-understanding-back-propagation-for-transpose-convolution-in-multi-layer-cnn-with-c0a07d191981
 
 # %%
 import matplotlib.pyplot as plt
@@ -48,6 +51,30 @@ import numpy as np
 from cnnref.examples import loss_gradcheck
 from cnnref.examples import two_conv as tc
 
+# %% tags=["hide-input"]
+# Figures for both palettes: no background, text and lines in a grey that
+# reads on white and on the dark theme, text large enough at the column width.
+# (A first figure starts the inline backend, which sets its own defaults.)
+plt.close(plt.figure())
+plt.rcParams.update(
+    {
+        "figure.facecolor": "none",
+        "axes.facecolor": "none",
+        "savefig.facecolor": "none",
+        "savefig.transparent": True,
+        "text.color": "#808080",
+        "axes.labelcolor": "#808080",
+        "axes.edgecolor": "#808080",
+        "xtick.color": "#808080",
+        "ytick.color": "#808080",
+        "legend.framealpha": 0.0,
+        "legend.labelcolor": "#808080",
+        "font.size": 13,
+        "figure.dpi": 100,
+    }
+)
+
+# %%
 x, t = tc.data()
 print(tc.network(0))
 
@@ -68,6 +95,7 @@ print("at the trained weights:", check)
 assert check.max_error < 1e-6
 assert loss[-1] < 0.01 * loss[0]
 
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(1, 2, figsize=(10, 3.2), gridspec_kw={"width_ratios": [1.3, 1]})
 ax[0].semilogy(loss)
 ax[0].set_xlabel("epoch")
@@ -116,6 +144,7 @@ def show(ax, title, img, fmt="{:.4f}"):
     ax.set_yticks([])
 
 
+# %% tags=["hide-input"]
 fig, ax = plt.subplots(2, 3, figsize=(10, 6.4))
 show(ax[0, 0], "δ₂ (×10³)", step.delta2)
 show(ax[0, 1], "kernel K₂ padded (×10³)", step.padded_kernel)
@@ -126,6 +155,8 @@ show(ax[1, 2], "pad(δ₂) ⋆ rot180(K₂) (×10³)", step.via_padded_delta)
 fig.suptitle("∂L/∂a₁ two ways: pad the kernel (top) or pad δ₂ (bottom)")
 fig.tight_layout()
 plt.show()
+
+# %%
 print("∂L/∂a₁ from the library's backward pass (×10³):")
 print(np.round(step.library * 1e3, 4))
 
