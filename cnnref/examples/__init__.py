@@ -6,6 +6,6 @@ reader sees on the site are the numbers the tests check. Like the rest of
 cnnref these modules import numpy only; data sets are passed in as arrays.
 """
 
-from .common import cosine_similarity, loss_gradcheck, relative_error
+from .common import FIGURE_STYLE, cosine_similarity, loss_gradcheck, relative_error
 
-__all__ = ["cosine_similarity", "loss_gradcheck", "relative_error"]
+__all__ = ["FIGURE_STYLE", "cosine_similarity", "loss_gradcheck", "relative_error"]

@@ -54,3 +54,23 @@ def loss_gradcheck(model, loss_and_grads, *, names=None, eps: float = 1e-6):
         return {k: grad_y * grads[k] for k in params}
 
     return gradcheck(forward, backward, {k: v.copy() for k, v in checked.items()}, eps=eps)
+
+
+# Matplotlib settings the notebooks share (plain data: cnnref does not import matplotlib).
+# No background, so a figure sits on the light and the dark palette alike; text and lines in
+# a grey that reads on both; text large enough at the column width.
+FIGURE_STYLE = {
+    "figure.facecolor": "none",
+    "axes.facecolor": "none",
+    "savefig.facecolor": "none",
+    "savefig.transparent": True,
+    "text.color": "#808080",
+    "axes.labelcolor": "#808080",
+    "axes.edgecolor": "#808080",
+    "xtick.color": "#808080",
+    "ytick.color": "#808080",
+    "legend.framealpha": 0.0,
+    "legend.labelcolor": "#808080",
+    "font.size": 13,
+    "figure.dpi": 100,
+}

@@ -37,31 +37,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import cnnref
+from cnnref.examples import FIGURE_STYLE, loss_gradcheck
 from cnnref.examples import delta_recursion as dr
-from cnnref.examples import loss_gradcheck
 
 # %% tags=["hide-input"]
-# Figures for both palettes: no background, text and lines in a grey that
-# reads on white and on the dark theme, text large enough at the column width.
-# (A first figure starts the inline backend, which sets its own defaults.)
+# Figures for both palettes (no background, grey text and lines). A first figure
+# starts the inline backend, which sets its own defaults; the style comes after.
 plt.close(plt.figure())
-plt.rcParams.update(
-    {
-        "figure.facecolor": "none",
-        "axes.facecolor": "none",
-        "savefig.facecolor": "none",
-        "savefig.transparent": True,
-        "text.color": "#808080",
-        "axes.labelcolor": "#808080",
-        "axes.edgecolor": "#808080",
-        "xtick.color": "#808080",
-        "ytick.color": "#808080",
-        "legend.framealpha": 0.0,
-        "legend.labelcolor": "#808080",
-        "font.size": 13,
-        "figure.dpi": 100,
-    }
-)
+plt.rcParams.update(FIGURE_STYLE)
 
 # %% [markdown]
 # ## The recursion
