@@ -10,11 +10,8 @@ Playwright, unless CNNREF_REQUIRE_BROWSER=1.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import itertools
 import shutil
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +19,7 @@ import pytest
 
 import cnnref
 
-from .test_site_browser import CHROMIUM, CHROMIUM_ARGS, QuietHandler, _skip_or_fail
+from .browser import launched, served
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "docs" / "javascripts" / "explorer"
@@ -41,34 +38,28 @@ def page_url(tmp_path_factory):
         shutil.copy(js, folder / js.name)
     shutil.copy(ROOT / "docs" / "stylesheets" / "explorer.css", folder / "explorer.css")
     (folder / "index.html").write_text(PAGE, encoding="utf-8")
-    handler = functools.partial(QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/index.html"
-    server.shutdown()
-    server.server_close()
+    with served(folder) as url:
+        yield url + "index.html"
 
 
 @pytest.fixture(scope="module")
-def page(page_url):
-    if not CHROMIUM.exists():
-        _skip_or_fail("chromium is not installed (apt-get install -y chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _skip_or_fail("the playwright package is not installed")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        context = browser.new_context(viewport={"width": 1280, "height": 900})
-        pg = context.new_page()
-        errors: list[str] = []
-        pg.on("pageerror", lambda e: errors.append(str(e)))
-        pg.on("console", lambda m: m.type == "error" and errors.append(m.text))
-        pg.goto(page_url, wait_until="load")
-        pg.wait_for_function("document.getElementById('cnnref-explorer').dataset.ready")
-        pg.errors = errors
-        yield pg
-        browser.close()
+def browser():
+    with launched() as chromium:
+        yield chromium
+
+
+@pytest.fixture(scope="module")
+def page(browser, page_url):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    pg.goto(page_url, wait_until="load")
+    pg.wait_for_function("document.getElementById('cnnref-explorer').dataset.ready")
+    pg.errors = errors
+    yield pg
+    context.close()
 
 
 def configurations() -> list[dict]:
@@ -263,8 +254,7 @@ def test_invalid_configurations_show_cnnref_s_message(page, hash_, call):
     assert page.text_content("#cx-error") == str(raised.value)
 
 
-def test_narrow_window_and_dark_mode(page_url, page):
-    browser = page.context.browser
+def test_narrow_window_and_dark_mode(browser, page_url):
     context = browser.new_context(viewport={"width": 420, "height": 800}, color_scheme="dark")
     narrow = context.new_page()
     narrow.goto(page_url + "#input=7x6&kernel=3x2&stride=2&padding=1x2x0x1&dilation=2x1")
