@@ -19,7 +19,10 @@
 # gradient $\delta = \partial L / \partial Z$, which entries of $K$ reach an
 # input pixel, and in which order? This page answers with pictures and
 # numbers computed by `cnnref`; the derivations prove the same statements
-# symbolically.
+# symbolically. The same layer is in the
+# <a href="../../explorer/#input=3x3&kernel=2&stride=1&padding=0&dilation=1">explorer</a>:
+# select an input cell to see the kernel taps that reach it, or step through
+# the rotated kernel sliding over the padded $\delta$.
 #
 # The sizes are those of the single-kernel network in Jae Duk Seo's
 # [*Only Numpy: Implementing Convolutional Neural Network using Numpy*][seo]
