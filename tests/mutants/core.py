@@ -72,7 +72,7 @@ MUTANTS = [
         target="signal",
         description="rot180 transposes the kernel instead of flipping both axes "
         "(square symmetric kernels hide it)",
-        source="issue 7: a toolkit whose rot180 is a transpose",
+        source="a known backward-pass slip: a toolkit whose rot180 is a transpose",
         tests=(f"{SIGNAL}::test_rot180_flips_the_last_two_axes", SIGNAL),
         patches=_patch(
             "signal.py",

@@ -21,7 +21,7 @@ MUTANTS = [
         name="symbolic-rot180-is-a-transpose",
         target="symbolic toolkit",
         description="the symbolic rot180 transposes the kernel instead of flipping both axes",
-        source="issue 7: a toolkit whose rot180 is a transpose",
+        source="a known backward-pass slip: a toolkit whose rot180 is a transpose",
         tests=(f"{CASES}::test_lemmas_hold_on_their_own",),
         patches=(
             Patch(
@@ -79,7 +79,7 @@ MUTANTS = [
         name="generated-code-edited-by-hand",
         target="generated code",
         description="the generated D1 module is 'fixed' by hand: its kernel gradient transposed",
-        source="issue 7: the generated code edited by hand (seed 000's transposition)",
+        source="a hand edit of generated code (Seo's transposed kernel gradient)",
         tests=(f"{GENERATED}::test_committed_generated_code_is_current", GENERATED),
         patches=(
             Patch(

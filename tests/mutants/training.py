@@ -60,7 +60,7 @@ MUTANTS = [
         target="pooling",
         description="max pooling's backward pass sends δ to every entry of the window, "
         "not to its maximum",
-        source="issue 7: max-pool gradient to every element of the window",
+        source="a known backward-pass slip: max-pool gradient to every element of the window",
         tests=(POOL_SPEC, POOL_FD, POOL_TORCH),
         patches=_patch(
             "pooling.py",
@@ -75,7 +75,7 @@ MUTANTS = [
         name="avgpool-gradient-not-divided",
         target="pooling",
         description="average pooling's backward pass forgets to divide by the window size",
-        source="issue 7: avg-pool gradient not divided by the window size",
+        source="a known backward-pass slip: avg-pool gradient not divided by the window size",
         tests=(POOL_SPEC, POOL_FD, POOL_TORCH),
         patches=_patch(
             "pooling.py",
@@ -99,7 +99,7 @@ MUTANTS = [
         name="tanh-derivative-sign",
         target="activations",
         description="the tanh slope is written tanh² - 1 instead of 1 - tanh²",
-        source="issue 7: tanh derivative sign",
+        source="a known backward-pass slip: tanh derivative sign",
         tests=(ACT_FD, ACT_TORCH),
         patches=_patch("activations.py", "    return 1.0 - t * t\n", "    return t * t - 1.0\n"),
     ),
@@ -107,7 +107,7 @@ MUTANTS = [
         name="softmax-ce-gradient-without-softmax",
         target="losses",
         description="the softmax cross-entropy gradient uses the logits instead of softmax(z)",
-        source="issue 7: softmax-CE gradient missing the softmax",
+        source="a known backward-pass slip: softmax-CE gradient missing the softmax",
         tests=(LOSS_FD, f"{LOSS}::test_loss_and_gradient_match_torch"),
         patches=_patch(
             "losses.py",
@@ -155,7 +155,7 @@ MUTANTS = [
         name="momentum-applied-twice",
         target="optimizers",
         description="the momentum factor decays the velocity twice per step",
-        source="issue 7: momentum applied twice",
+        source="a known backward-pass slip: momentum applied twice",
         tests=(OPTIM, OPTIM_TORCH),
         patches=_patch(
             "optim.py",
