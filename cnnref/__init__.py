@@ -8,9 +8,9 @@ Conventions: NCHW arrays, OIHW weights; :func:`conv2d` computes
 **cross-correlation** (what frameworks call convolution); :func:`convolve2d`
 is true convolution, i.e. correlation with :func:`rot180` of the kernel.
 
-Beyond convolution: pooling (:mod:`cnnref.pooling`, PyTorch's semantics),
-activations with their derivatives, losses with their gradients, layers with
-forward and backward side by side, :class:`Sequential`, the optimizers
+Beyond convolution: pooling and max unpooling (:mod:`cnnref.pooling`, PyTorch's
+semantics and options), activations with their derivatives, losses with their
+gradients, layers with forward and backward side by side, :class:`Sequential`, the optimizers
 :class:`SGD` and :class:`Momentum`, and :func:`gradcheck`.
 
 :mod:`cnnref.examples` rebuilds the source articles' networks from these
@@ -68,11 +68,23 @@ from .naive_pooling import (
     avg_pool2d_naive,
     max_pool2d_backward_naive,
     max_pool2d_naive,
+    max_unpool2d_naive,
 )
 from .optim import SGD, Momentum
-from .pooling import avg_pool2d, avg_pool2d_backward, max_pool2d, max_pool2d_backward
+from .pooling import (
+    avg_pool2d,
+    avg_pool2d_backward,
+    max_pool2d,
+    max_pool2d_backward,
+    max_unpool2d,
+)
 from .sequential import Sequential
-from .shapes import conv_output_size, conv_remainder, conv_transpose_output_size
+from .shapes import (
+    conv_output_size,
+    conv_remainder,
+    conv_transpose_output_size,
+    pool_output_size,
+)
 from .signal import convolve2d, correlate2d, dilate2d, pad2d, rot180
 
 __all__ = [
@@ -126,9 +138,12 @@ __all__ = [
     "max_pool2d_backward",
     "max_pool2d_backward_naive",
     "max_pool2d_naive",
+    "max_unpool2d",
+    "max_unpool2d_naive",
     "mse",
     "mse_grad",
     "pad2d",
+    "pool_output_size",
     "relu",
     "relu_derivative",
     "rot180",

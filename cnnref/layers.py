@@ -19,13 +19,13 @@ import numpy as np
 from . import activations as act
 from ._validate import as_real_array, int_pair, positive_int
 from .conv import conv2d, conv2d_backward
+from .pool_windows import avg_divisor_options, pool_geometry
 from .pooling import (
     _max_pool,
     _max_unpool,
     _prepare,
     avg_pool2d,
     avg_pool2d_backward,
-    pool_geometry,
 )
 
 
@@ -193,10 +193,12 @@ class Flatten(Layer):
 
 
 class _Pool(Layer):
-    def __init__(self, kernel_size, stride=None, padding=0):
-        self.pool = {"kernel_size": kernel_size, "stride": stride, "padding": padding}
+    def __init__(self, kernel_size, stride=None, padding=0, **options):
+        self.pool = {"kernel_size": kernel_size, "stride": stride, "padding": padding, **options}
+        # Check the arguments now, not at the first call, on an input the window just fits.
         kernel = int_pair("kernel_size", kernel_size, minimum=1)
-        pool_geometry(kernel, **self.pool)  # checks the arguments now, not at the first call
+        dilation = int_pair("dilation", options.get("dilation", 1), minimum=1)
+        self._check(tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True)))
 
     def accepts(self, shape):
         return len(shape) == 4
@@ -211,6 +213,12 @@ class _Pool(Layer):
 
 class MaxPool2D(_Pool):
     """:func:`cnnref.max_pool2d`; remembers where the maxima were for the backward pass."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
+        super().__init__(kernel_size, stride, padding, dilation=dilation, ceil_mode=ceil_mode)
+
+    def _check(self, shape):
+        pool_geometry(shape, **self.pool)
 
     def forward(self, x):
         x4, self.geo, self.unbatched = _prepare(x, **self.pool)
@@ -228,7 +236,30 @@ class MaxPool2D(_Pool):
 
 
 class AvgPool2D(_Pool):
-    """:func:`cnnref.avg_pool2d` (zero padding counted in the divisor)."""
+    """:func:`cnnref.avg_pool2d` (by default zero padding counted in the divisor)."""
+
+    def __init__(
+        self,
+        kernel_size,
+        stride=None,
+        padding=0,
+        ceil_mode=False,
+        count_include_pad=True,
+        divisor_override=None,
+    ):
+        super().__init__(
+            kernel_size,
+            stride,
+            padding,
+            ceil_mode=ceil_mode,
+            count_include_pad=count_include_pad,
+            divisor_override=divisor_override,
+        )
+
+    def _check(self, shape):
+        p = self.pool
+        pool_geometry(shape, p["kernel_size"], p["stride"], p["padding"], 1, p["ceil_mode"])
+        avg_divisor_options(p["count_include_pad"], p["divisor_override"])
 
     def forward(self, x):
         self.x = x

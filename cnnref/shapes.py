@@ -75,3 +75,22 @@ def conv_transpose_output_size(
     all give ``size`` outputs.
     """
     return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
+
+
+def pool_output_size(
+    size: int, kernel: int, stride: int, padding: int = 0, dilation: int = 1, ceil_mode=False
+) -> int:
+    """Number of windows of a pooling along one axis (PyTorch's rule).
+
+    Without ``ceil_mode`` this is :func:`conv_output_size`. With it the division
+    rounds up, so a last, partial window covers the rows a stride remainder
+    would leave out; that window is dropped again when it would start in the
+    right/bottom padding, i.e. when ``(out - 1) * stride >= size + padding``.
+    """
+    out = conv_output_size(size, kernel, stride, padding, dilation)
+    if ceil_mode:
+        span = dilation * (kernel - 1) + 1
+        out = -(-(size + 2 * padding - span) // stride) + 1
+        if (out - 1) * stride >= size + padding:
+            out -= 1
+    return out
