@@ -356,6 +356,23 @@ def test_unbatched_indices_and_unpool_match_torch(torch, rng):
 
 
 @pytest.mark.oracle
+def test_dilated_windows_of_minus_infinity_match_torch(torch, rng):
+    # A window holding only -inf points at its first tap inside x: with padding 1 and
+    # dilation 2 the first window's taps are rows -1, 1, 3, so row 1, not row 0.
+    x = np.full((1, 2, 7, 6), -np.inf)
+    x[0, 1, 4:, 3:] = rng.standard_normal((3, 3))
+    kw = {"kernel_size": 3, "stride": 2, "padding": 1, "dilation": 2, "ceil_mode": True}
+    y, idx = max_pool2d(x, **kw, return_indices=True)
+    grad_y = rng.standard_normal(y.shape)
+    y_t, idx_t, grad_x_t = _torch_max(torch, x, grad_y, kw)
+    np.testing.assert_array_equal(y, y_t)
+    np.testing.assert_array_equal(idx, idx_t)
+    np.testing.assert_array_equal(max_pool2d_naive(x, **kw, return_indices=True)[1], idx_t)
+    assert idx[0, 0, 0, 0] == 1 * 6 + 1
+    assert_close(max_pool2d_backward(grad_y, x, **kw), grad_x_t, 1e-15, "grad_x")
+
+
+@pytest.mark.oracle
 def test_negative_divisor_override_matches_torch(torch, rng):
     # PyTorch accepts any non-zero divisor; so does cnnref.
     x = rng.standard_normal((1, 2, 5, 6))

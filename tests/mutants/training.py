@@ -79,8 +79,8 @@ MUTANTS = [
         tests=(POOL_SPEC, POOL_FD, POOL_TORCH),
         patches=_patch(
             "pooling.py",
-            "copy=False) / (kh * kw)\n    grad_xp",
-            "copy=False)\n    grad_xp",
+            "copy=False) / avg_divisors(geo, *options).astype(dtype)\n",
+            "copy=False)\n",
         ),
     ),
     Mutant(
