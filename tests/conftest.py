@@ -61,6 +61,7 @@ LAYERS = {
     "test_readme": "documentation examples",
     "test_site_browser": "site in a real browser",
     "test_pooling": "pooling vs PyTorch, loop specification, finite differences",
+    "test_pooling_options": "pooling options vs PyTorch, loop specification, hand-worked windows",
     "test_activations": "activations vs PyTorch, closed forms, finite differences",
     "test_losses": "losses vs PyTorch, closed forms, finite differences",
     "test_layers": "layers and Sequential vs finite differences and PyTorch",
