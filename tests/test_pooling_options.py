@@ -16,6 +16,8 @@ import itertools
 
 import numpy as np
 import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
 
 from cnnref import (
     AvgPool2D,
@@ -267,6 +269,58 @@ def test_avg_fast_matches_loop_spec(case, rng):
     assert_close(avg_pool2d(x[0], **kw), y[0], 1e-14, "unbatched")
 
 
+@st.composite
+def option_cases(draw):
+    """Random small shapes (down to 1x1) with every option, ties likely."""
+    n, c = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    h, w = draw(st.integers(1, 7)), draw(st.integers(1, 7))
+    kernel = (draw(st.integers(1, 4)), draw(st.integers(1, 4)))
+    kw = {
+        "kernel_size": kernel,
+        "stride": draw(st.sampled_from([None, 1, 2, 3, (1, 3), (3, 2)])),
+        "padding": (draw(st.integers(0, kernel[0] // 2)), draw(st.integers(0, kernel[1] // 2))),
+        "ceil_mode": draw(st.booleans()),
+    }
+    dilation = draw(st.sampled_from([1, 2, (1, 3), (3, 2)]))
+    divisor = draw(st.sampled_from([(True, None), (False, None), (True, 2), (False, -3)]))
+    if (
+        _valid((n, c, h, w), kw) is None
+        or _valid((n, c, h, w), {**kw, "dilation": dilation}) is None
+    ):
+        assume(False)
+    seed = draw(st.integers(0, 2**32 - 1))
+    x = np.random.default_rng(seed).integers(-1, 2, (n, c, h, w)).astype(float)
+    return x, kw, dilation, divisor, seed
+
+
+@given(option_cases())
+def test_fast_matches_loop_spec_on_random_options(case):
+    x, kw, dilation, (include, override), seed = case
+    rng = np.random.default_rng(seed + 1)
+    max_kw = {**kw, "dilation": dilation}
+    y, idx = max_pool2d_naive(x, **max_kw, return_indices=True)
+    grad_y = rng.standard_normal(y.shape)
+    y_fast, idx_fast = max_pool2d(x, **max_kw, return_indices=True)
+    assert_close(y_fast, y, 1e-14, "max y")
+    np.testing.assert_array_equal(idx_fast, idx)
+    assert_close(
+        max_pool2d_backward(grad_y, x, **max_kw),
+        max_pool2d_backward_naive(grad_y, x, **max_kw),
+        1e-14,
+        "max grad_x",
+    )
+    avg_kw = {**kw, "count_include_pad": include, "divisor_override": override}
+    y = avg_pool2d_naive(x, **avg_kw)
+    grad_y = rng.standard_normal(y.shape)
+    assert_close(avg_pool2d(x, **avg_kw), y, 1e-14, "avg y")
+    assert_close(
+        avg_pool2d_backward(grad_y, x, **avg_kw),
+        avg_pool2d_backward_naive(grad_y, x, **avg_kw),
+        1e-14,
+        "avg grad_x",
+    )
+
+
 # -- fast == PyTorch ----------------------------------------------------------------------
 
 
@@ -337,6 +391,26 @@ def test_loop_spec_matches_torch(torch, case, rng):
         grad_x = avg_pool2d_backward_naive(grad_y, x, **kw)
     assert_close(y, y_t, 1e-10, "y")
     assert_close(grad_x, grad_x_t, 1e-10, "grad_x")
+
+
+@pytest.mark.oracle
+@given(option_cases())
+def test_random_options_match_torch(torch, case):
+    x, kw, dilation, (include, override), seed = case
+    rng = np.random.default_rng(seed + 2)
+    max_kw = {**kw, "dilation": dilation}
+    y, idx = max_pool2d(x, **max_kw, return_indices=True)
+    grad_y = rng.standard_normal(y.shape)
+    y_t, idx_t, grad_x_t = _torch_max(torch, x, grad_y, max_kw)
+    assert_close(y, y_t, 1e-10, "max y")
+    np.testing.assert_array_equal(idx, idx_t)
+    assert_close(max_pool2d_backward(grad_y, x, **max_kw), grad_x_t, 1e-10, "max grad_x")
+    avg_kw = {**kw, "count_include_pad": include, "divisor_override": override}
+    y = avg_pool2d(x, **avg_kw)
+    grad_y = rng.standard_normal(y.shape)
+    y_t, grad_x_t = _torch_avg(torch, x, grad_y, avg_kw)
+    assert_close(y, y_t, 1e-10, "avg y")
+    assert_close(avg_pool2d_backward(grad_y, x, **avg_kw), grad_x_t, 1e-10, "avg grad_x")
 
 
 @pytest.mark.oracle
