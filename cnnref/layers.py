@@ -17,16 +17,9 @@ from __future__ import annotations
 import numpy as np
 
 from . import activations as act
+from . import pooling
 from ._validate import as_real_array, int_pair, positive_int
 from .conv import conv2d, conv2d_backward
-from .pool_windows import avg_divisor_options, pool_geometry
-from .pooling import (
-    _max_pool,
-    _max_unpool,
-    _prepare,
-    avg_pool2d,
-    avg_pool2d_backward,
-)
 
 
 class Layer:
@@ -195,10 +188,7 @@ class Flatten(Layer):
 class _Pool(Layer):
     def __init__(self, kernel_size, stride=None, padding=0, **options):
         self.pool = {"kernel_size": kernel_size, "stride": stride, "padding": padding, **options}
-        # Check the arguments now, not at the first call, on an input the window just fits.
-        kernel = int_pair("kernel_size", kernel_size, minimum=1)
-        dilation = int_pair("dilation", options.get("dilation", 1), minimum=1)
-        self._check(tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True)))
+        pooling.check_arguments(type(self).function, self.pool)  # now, not at the first call
 
     def accepts(self, shape):
         return len(shape) == 4
@@ -214,15 +204,14 @@ class _Pool(Layer):
 class MaxPool2D(_Pool):
     """:func:`cnnref.max_pool2d`; remembers where the maxima were for the backward pass."""
 
+    function = pooling.max_pool2d
+
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False):
         super().__init__(kernel_size, stride, padding, dilation=dilation, ceil_mode=ceil_mode)
 
-    def _check(self, shape):
-        pool_geometry(shape, **self.pool)
-
     def forward(self, x):
-        x4, self.geo, self.unbatched = _prepare(x, **self.pool)
-        y, self.index = _max_pool(x4, self.geo)
+        x4, self.geo, self.unbatched = pooling._prepare(x, **self.pool)
+        y, self.index = pooling._max_pool(x4, self.geo)
         self.dtype = x4.dtype
         return y[0] if self.unbatched else y
 
@@ -231,43 +220,27 @@ class MaxPool2D(_Pool):
         index = self._saved("index")
         grad_y = self._grad(grad_y, index.shape[1:] if self.unbatched else index.shape)
         grad_y = grad_y[None] if self.unbatched else grad_y
-        grad_x = _max_unpool(grad_y, index, self.geo, np.result_type(self.dtype, grad_y.dtype))
+        grad_x = pooling._max_unpool(grad_y, index, self.geo, np.result_type(self.dtype, grad_y))
         return grad_x[0] if self.unbatched else grad_x
 
 
 class AvgPool2D(_Pool):
     """:func:`cnnref.avg_pool2d` (by default zero padding counted in the divisor)."""
 
-    def __init__(
-        self,
-        kernel_size,
-        stride=None,
-        padding=0,
-        ceil_mode=False,
-        count_include_pad=True,
-        divisor_override=None,
-    ):
-        super().__init__(
-            kernel_size,
-            stride,
-            padding,
-            ceil_mode=ceil_mode,
-            count_include_pad=count_include_pad,
-            divisor_override=divisor_override,
-        )
+    function = pooling.avg_pool2d
 
-    def _check(self, shape):
-        p = self.pool
-        pool_geometry(shape, p["kernel_size"], p["stride"], p["padding"], 1, p["ceil_mode"])
-        avg_divisor_options(p["count_include_pad"], p["divisor_override"])
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False,
+                 count_include_pad=True, divisor_override=None):  # fmt: skip
+        options = {"count_include_pad": count_include_pad, "divisor_override": divisor_override}
+        super().__init__(kernel_size, stride, padding, ceil_mode=ceil_mode, **options)
 
     def forward(self, x):
         self.x = x
-        return avg_pool2d(x, **self.pool)
+        return pooling.avg_pool2d(x, **self.pool)
 
     def backward(self, grad_y):
         self.grads = {}
-        return avg_pool2d_backward(grad_y, self._saved("x"), **self.pool)
+        return pooling.avg_pool2d_backward(grad_y, self._saved("x"), **self.pool)
 
 
 class Activation(Layer):

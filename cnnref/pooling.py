@@ -36,7 +36,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from ._validate import as_real_array, check_ndim
+from ._validate import as_real_array, check_ndim, int_pair
 from .pool_windows import (
     PoolGeometry,
     avg_divisor_options,
@@ -81,6 +81,15 @@ def _prepare(x, kernel_size, stride, padding, dilation=1, ceil_mode=False):
     x = x[None] if unbatched else x
     geo = _cached_geometry(x.shape, kernel_size, stride, padding, dilation, ceil_mode)
     return x, geo, unbatched
+
+
+def check_arguments(function, options) -> None:
+    """Run ``function`` (a pooling) with ``options`` on a zero input its window just fits,
+    so that a layer rejects bad arguments when it is built."""
+    kernel = int_pair("kernel_size", options["kernel_size"], minimum=1)
+    dilation = int_pair("dilation", options.get("dilation", 1), minimum=1)
+    span = tuple(d * (k - 1) + 1 for k, d in zip(kernel, dilation, strict=True))
+    function(np.zeros((1, 1, *span)), **options)
 
 
 def _check_grad(grad_y, x, geo, unbatched) -> np.ndarray:
