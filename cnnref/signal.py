@@ -51,18 +51,21 @@ def rot180(k) -> np.ndarray:
 PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
 
-def check_pad_mode(name: str, mode, allowed, pads, hw) -> None:
+def check_pad_mode(name: str, mode, allowed, pads=None, hw=None) -> None:
     """Check a padding mode and its amounts against PyTorch's rules for ``F.pad``.
 
     ``name`` is the argument that holds the mode, ``allowed`` its accepted
     values, ``pads`` is ``((top, bottom), (left, right))`` and ``hw`` the
-    unpadded (H, W). Reflect needs every amount smaller than the axis it pads
-    (the edge entry is not repeated), circular at most that axis (no wrapping
-    around twice), replicate a non-empty axis.
+    unpadded (H, W) (without them, only the mode is checked). Reflect needs
+    every amount smaller than the axis it pads (the edge entry is not
+    repeated), circular at most that axis (no wrapping around twice),
+    replicate a non-empty axis.
     """
     if not isinstance(mode, str) or mode not in allowed:
         raise ValueError(f"{name}: expected one of {allowed}, got {mode!r}")
     limits = {"reflect": ("smaller than", 1), "circular": ("at most", 0)}
+    if pads is None:
+        return
     for (before, after), size, axis in zip(pads, hw, ("rows", "columns"), strict=True):
         if mode in limits:
             words, margin = limits[mode]
