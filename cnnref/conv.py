@@ -33,7 +33,7 @@ import numpy as np
 
 from . import _columns as columns
 from ._validate import as_real_array, bias_vector, check_ndim
-from .geometry import ConvGeometry, cached_conv_geometry, cached_transpose_geometry
+from .geometry import cached_conv_geometry, cached_transpose_geometry
 from .signal import check_pad_mode, pad2d, pad2d_backward
 
 # nn.Conv2d's padding modes: 'zeros', or what F.pad's mode copies into the border.
@@ -81,17 +81,6 @@ def _geometry(x_shape, w_shape, stride, padding, dilation, groups, padding_mode)
     return geo, (t, b, l, r)
 
 
-def _correlate(cols: np.ndarray, w: np.ndarray, geo: ConvGeometry, n: int) -> np.ndarray:
-    """The convolution from the columns of its input: (O, N, Ho, Wo), channels first, no bias."""
-    y = np.matmul(columns.grouped_weight(w, geo), cols)
-    return y.reshape(geo.out_channels, n, *geo.out_hw)
-
-
-def _weight_gradient(dy: np.ndarray, cols: np.ndarray, shape) -> np.ndarray:
-    """``grad_w`` from δ as ``(G, O/G, N·Ho·Wo)`` and the columns of the input: ``δ colsᵀ``."""
-    return np.matmul(dy, cols.transpose(0, 2, 1)).reshape(shape)
-
-
 def conv2d(
     x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"
 ) -> np.ndarray:
@@ -130,7 +119,8 @@ def conv2d(
     x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
     if pads is not None:
         x = pad2d(x, pads, mode=padding_mode)
-    y = _correlate(columns.im2col(x, geo), w, geo, x.shape[0])
+    y = np.matmul(columns.grouped_weight(w, geo), columns.im2col(x, geo))
+    y = y.reshape(geo.out_channels, x.shape[0], *geo.out_hw)
     if b is not None:
         y += b[:, None, None, None]
     y = np.ascontiguousarray(y.transpose(1, 0, 2, 3))
@@ -183,7 +173,7 @@ def conv2d_backward(grad_y, x, w, stride=1, padding=0, dilation=1, groups=1, pad
     if pads is not None:
         x = pad2d(x, pads, mode=padding_mode)
     dy = columns.grouped_output(grad_y, geo)
-    grad_w = _weight_gradient(dy, columns.im2col(x, geo), w.shape)
+    grad_w = np.matmul(dy, columns.im2col(x, geo).transpose(0, 2, 1)).reshape(w.shape)
     grad_x = columns.input_gradient(grad_y, w, geo, dy)
     if pads is not None:
         grad_x = pad2d_backward(grad_x, pads, mode=padding_mode)
@@ -289,8 +279,11 @@ def conv_transpose2d_backward(
         x.astype(dtype, copy=False),
         w.astype(dtype, copy=False),
     )
-    cols = columns.im2col(grad_y, geo)
-    grad_x = np.ascontiguousarray(_correlate(cols, w, geo, x.shape[0]).transpose(1, 0, 2, 3))
-    grad_w = _weight_gradient(columns.grouped_output(x, geo), cols, w.shape)
+    cols = columns.im2col(grad_y, geo)  # grad_y's windows, read as conv2d reads its input
+    grad_x = np.matmul(columns.grouped_weight(w, geo), cols)  # conv2d(grad_y, w)
+    grad_x = grad_x.reshape(geo.out_channels, x.shape[0], *geo.out_hw).transpose(1, 0, 2, 3)
+    grad_x = np.ascontiguousarray(grad_x)
+    dx = columns.grouped_output(x, geo)  # x in the place of conv2d_backward's δ
+    grad_w = np.matmul(dx, cols.transpose(0, 2, 1)).reshape(w.shape)
     grad_b = grad_y.sum(axis=(0, 2, 3))
     return (grad_x[0] if unbatched else grad_x), grad_w, grad_b

@@ -221,11 +221,11 @@ def conv_transpose2d_backward_naive(
     for n in range(x.shape[0]):
         for c in range(x.shape[1]):
             group = c // c_per_group
-            channels = slice(group * out_per_group, (group + 1) * out_per_group)
+            outputs = slice(group * out_per_group, (group + 1) * out_per_group)
             for i in range(x.shape[2]):
                 for j in range(x.shape[3]):
                     rows, cols = _window(geo, i, j)
-                    touched = grad_yp[n, channels, rows, cols]
+                    touched = grad_yp[n, outputs, rows, cols]
                     grad_x[n, c, i, j] = np.sum(touched * w[c])
                     grad_w[c] += x[n, c, i, j] * touched
     return grad_x, grad_w, grad_y.sum(axis=(0, 2, 3)).astype(dtype)

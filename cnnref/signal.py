@@ -109,9 +109,8 @@ def pad2d(x, padding, value: float = 0.0, mode: str = "constant") -> np.ndarray:
     x = as_real_array("x", x)
     if x.ndim < 2:
         raise ValueError(f"x: expected an array with at least 2 dimensions, got shape {x.shape}")
-    pads = padding_pairs("padding", padding, allow_strings=False)
-    check_pad_mode("mode", mode, PAD_MODES, pads, x.shape[-2:])
-    (top, bottom), (left, right) = pads
+    (top, bottom), (left, right) = padding_pairs("padding", padding, allow_strings=False)
+    check_pad_mode("mode", mode, PAD_MODES, ((top, bottom), (left, right)), x.shape[-2:])
     h, w = x.shape[-2:]
     if mode != "constant":
         if value != 0:
