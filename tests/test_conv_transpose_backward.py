@@ -87,6 +87,7 @@ def test_the_grid_covers_what_it_claims():
     assert any(ws[2] != ws[3] and xs[2] != xs[3] for xs, ws, _ in GRID)
 
 
+@pytest.mark.oracle
 @pytest.mark.parametrize("case", GRID, ids=_id)
 def test_fast_matches_torch_autograd(torch, case):
     kw = case[2]
@@ -100,6 +101,7 @@ def test_fast_matches_torch_autograd(torch, case):
 
 
 # The loop specification is slow: every fifth configuration.
+@pytest.mark.oracle
 @pytest.mark.parametrize("case", GRID[::5], ids=_id)
 def test_loop_specification_matches_torch_autograd(torch, case):
     x, w, b, grad_y = _case(case)
@@ -250,6 +252,7 @@ def test_layer_backward_is_the_functions_and_passes_gradcheck(layer, shape, rng)
     assert result.max_error < 1e-8, str(result)
 
 
+@pytest.mark.oracle
 def test_layer_matches_torch_module(torch, rng):
     layer = ConvTranspose2D(4, 6, (3, 2), stride=(2, 3), padding=(1, 0), output_padding=(1, 2),
                             dilation=(1, 2), groups=2, rng=3)  # fmt: skip
