@@ -242,8 +242,9 @@ def conv_transpose2d_backward(
     * ``grad_x = conv2d(grad_y, w)``: each input pixel collects δ from the
       window its kernel copy was scattered into (**cross-correlation**);
     * ``grad_w`` = the convolution's weight gradient with the roles swapped:
-      ``grad_w[c, o] = Σ_n δ[n, o] ⋆ x[n, c]``, δ read in windows at stride
-      spacing and ``x`` in the place of the upstream gradient;
+      ``grad_w[c, o', a, b] = Σ_{n, i, j} x[n, c, i, j] · δp[n, o, i·sh + a·dh, j·sw + b·dw]``
+      (``δp`` = δ zero-padded by ``padding``, ``o`` the ``o'``-th output
+      channel of ``c``'s group): ``x`` in the place of the upstream gradient;
     * ``grad_b = Σ_{n, i, j} δ[n, o, i, j]``.
 
     Parameters
