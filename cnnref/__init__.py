@@ -31,13 +31,14 @@ from .activations import (
     tanh,
     tanh_derivative,
 )
-from .conv import conv2d, conv2d_backward, conv_transpose2d
+from .conv import conv2d, conv2d_backward, conv_transpose2d, conv_transpose2d_backward
 from .gradcheck import GradcheckResult, gradcheck, gradcheck_layer
 from .layers import (
     Activation,
     ArcTan,
     AvgPool2D,
     Conv2D,
+    ConvTranspose2D,
     Dense,
     Flatten,
     Layer,
@@ -62,7 +63,12 @@ from .losses import (
     softmax_cross_entropy,
     softmax_cross_entropy_grad,
 )
-from .naive import conv2d_backward_naive, conv2d_naive, conv_transpose2d_naive
+from .naive import (
+    conv2d_backward_naive,
+    conv2d_naive,
+    conv_transpose2d_backward_naive,
+    conv_transpose2d_naive,
+)
 from .naive_pooling import (
     avg_pool2d_backward_naive,
     avg_pool2d_naive,
@@ -85,7 +91,7 @@ from .shapes import (
     conv_transpose_output_size,
     pool_output_size,
 )
-from .signal import convolve2d, correlate2d, dilate2d, pad2d, rot180
+from .signal import convolve2d, correlate2d, dilate2d, pad2d, pad2d_backward, rot180
 
 __all__ = [
     "SGD",
@@ -93,6 +99,7 @@ __all__ = [
     "ArcTan",
     "AvgPool2D",
     "Conv2D",
+    "ConvTranspose2D",
     "Dense",
     "Flatten",
     "GradcheckResult",
@@ -122,6 +129,8 @@ __all__ = [
     "conv_output_size",
     "conv_remainder",
     "conv_transpose2d",
+    "conv_transpose2d_backward",
+    "conv_transpose2d_backward_naive",
     "conv_transpose2d_naive",
     "conv_transpose_output_size",
     "convolve2d",
@@ -143,6 +152,7 @@ __all__ = [
     "mse",
     "mse_grad",
     "pad2d",
+    "pad2d_backward",
     "pool_output_size",
     "relu",
     "relu_derivative",

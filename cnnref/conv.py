@@ -34,6 +34,10 @@ import numpy as np
 from . import _columns as columns
 from ._validate import as_real_array, bias_vector, check_ndim
 from .geometry import cached_conv_geometry, cached_transpose_geometry
+from .signal import check_pad_mode, pad2d, pad2d_backward
+
+# nn.Conv2d's padding modes: 'zeros', or what F.pad's mode copies into the border.
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 def _common_dtype(*arrays: np.ndarray) -> np.dtype:
@@ -52,7 +56,34 @@ def _batched(name: str, arr: np.ndarray, meaning: str) -> tuple[np.ndarray, bool
     return arr, False
 
 
-def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1) -> np.ndarray:
+def _check_grad_y(grad_y: np.ndarray, expected: tuple, unbatched: bool) -> None:
+    if grad_y.shape != expected:
+        shown = expected[1:] if unbatched else expected
+        got = grad_y.shape[1:] if unbatched else grad_y.shape
+        raise ValueError(f"grad_y: expected the output shape {shown}, got {got}")
+
+
+def _geometry(x_shape, w_shape, stride, padding, dilation, groups, padding_mode):
+    """Check the arguments; return the geometry and the pads ``padding_mode`` must add.
+
+    For 'zeros' the geometry pads (with zeros, inside im2col) and the pads are
+    ``None``. For another mode, as in ``nn.Conv2d``, the input is padded by
+    the mode first (``pad2d(x, pads, mode=padding_mode)``) and the geometry is
+    that of the padded input with no padding.
+    """
+    geo = cached_conv_geometry(x_shape, w_shape, stride, padding, dilation, groups)
+    check_pad_mode("padding_mode", padding_mode, PADDING_MODES, geo.pads, geo.in_hw)
+    if padding_mode == "zeros" or not geo.padded:
+        return geo, None
+    padded_shape = (x_shape[0], geo.in_channels, *geo.padded_hw)
+    (t, b), (l, r) = geo.pads
+    geo = cached_conv_geometry(padded_shape, w_shape, geo.stride, 0, geo.dilation, geo.groups)
+    return geo, (t, b, l, r)
+
+
+def conv2d(
+    x, w, b=None, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"
+) -> np.ndarray:
     """2-D convolution layer, computed as **cross-correlation** (as in PyTorch).
 
     Parameters
@@ -62,10 +93,16 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1) -> np.ndarra
     b : array, shape (O,), optional
     stride, dilation : int or (int, int), each >= 1 (dilation 1 = none)
     padding : int, (ph, pw), (top, bottom, left, right), 'valid' or 'same'
-        Zeros around ``x``. 'same' (stride 1 only) pads ``d·(k-1)`` in total,
-        the odd one at the bottom/right, as PyTorch does.
+        Rows and columns added around ``x``. 'same' (stride 1 only) pads
+        ``d·(k-1)`` in total, the odd one at the bottom/right, as PyTorch does.
     groups : int
         Split the channels into ``groups`` independent convolutions.
+    padding_mode : {'zeros', 'reflect', 'replicate', 'circular'}
+        What the added entries hold, as ``torch.nn.Conv2d(padding_mode=...)``:
+        zeros, or copies of entries of ``x`` made by
+        ``pad2d(x, padding, mode=padding_mode)`` before a convolution with no
+        padding. Reflect needs the padding smaller than H and W, circular at
+        most H and W.
 
     Returns
     -------
@@ -76,10 +113,12 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1) -> np.ndarra
     w = as_real_array("w", w)
     x, unbatched = _batched("x", x, "(N, C, H, W) or (C, H, W)")
     check_ndim("w", w, (4,), "(O, C // groups, kh, kw)")
-    geo = cached_conv_geometry(x.shape, w.shape, stride, padding, dilation, groups)
+    geo, pads = _geometry(x.shape, w.shape, stride, padding, dilation, groups, padding_mode)
     dtype = _common_dtype(x, w)
     b = bias_vector("b", b, geo.out_channels, dtype)
     x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
+    if pads is not None:
+        x = pad2d(x, pads, mode=padding_mode)
     y = np.matmul(columns.grouped_weight(w, geo), columns.im2col(x, geo))
     y = y.reshape(geo.out_channels, x.shape[0], *geo.out_hw)
     if b is not None:
@@ -88,7 +127,7 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1) -> np.ndarra
     return y[0] if unbatched else y
 
 
-def conv2d_backward(grad_y, x, w, stride=1, padding=0, dilation=1, groups=1):
+def conv2d_backward(grad_y, x, w, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros"):
     """Gradients of :func:`conv2d` (cross-correlation) with respect to x, w and b.
 
     Parameters
@@ -98,7 +137,7 @@ def conv2d_backward(grad_y, x, w, stride=1, padding=0, dilation=1, groups=1):
     x : array, shape (N, C, H, W) (or (C, H, W))
         The forward input.
     w : array, shape (O, C // groups, kh, kw)
-    stride, padding, dilation, groups
+    stride, padding, dilation, groups, padding_mode
         As in the forward call.
 
     Returns
@@ -107,6 +146,9 @@ def conv2d_backward(grad_y, x, w, stride=1, padding=0, dilation=1, groups=1):
         Transposed convolution of δ: δ dilated by the stride, padded by
         ``d·(k-1) - p``, correlated with ``rot180(w)`` with in/out channels
         swapped; rows that a stride remainder leaves untouched get zero.
+        With a padding mode other than 'zeros' this is the gradient of the
+        padded input, folded back by :func:`~cnnref.signal.pad2d_backward`:
+        each border entry's gradient is added to the entry of ``x`` it copied.
     grad_w : array, shape of w
         ``grad_w[o, c] = Σ_n xp[n, c] ⋆ δ[n, o]`` with δ dilated by the stride
         and the kernel taps spaced by the dilation.
@@ -120,21 +162,21 @@ def conv2d_backward(grad_y, x, w, stride=1, padding=0, dilation=1, groups=1):
     check_ndim("grad_y", grad_y, (x.ndim - unbatched,), "with as many dimensions as x")
     grad_y = grad_y[None] if unbatched else grad_y
     check_ndim("w", w, (4,), "(O, C // groups, kh, kw)")
-    geo = cached_conv_geometry(x.shape, w.shape, stride, padding, dilation, groups)
-    expected = (x.shape[0], geo.out_channels, *geo.out_hw)
-    if grad_y.shape != expected:
-        shown = expected[1:] if unbatched else expected
-        got = grad_y.shape[1:] if unbatched else grad_y.shape
-        raise ValueError(f"grad_y: expected the output shape {shown}, got {got}")
+    geo, pads = _geometry(x.shape, w.shape, stride, padding, dilation, groups, padding_mode)
+    _check_grad_y(grad_y, (x.shape[0], geo.out_channels, *geo.out_hw), unbatched)
     dtype = _common_dtype(grad_y, x, w)
     grad_y, x, w = (
         grad_y.astype(dtype, copy=False),
         x.astype(dtype, copy=False),
         w.astype(dtype, copy=False),
     )
+    if pads is not None:
+        x = pad2d(x, pads, mode=padding_mode)
     dy = columns.grouped_output(grad_y, geo)
     grad_w = np.matmul(dy, columns.im2col(x, geo).transpose(0, 2, 1)).reshape(w.shape)
     grad_x = columns.input_gradient(grad_y, w, geo, dy)
+    if pads is not None:
+        grad_x = pad2d_backward(grad_x, pads, mode=padding_mode)
     grad_b = dy.sum(axis=(0, 2)) if geo.groups == 1 else dy.sum(axis=2).reshape(-1)
     return (grad_x[0] if unbatched else grad_x), grad_w, grad_b
 
@@ -183,3 +225,66 @@ def conv_transpose2d(
     if b is not None:
         y += b[:, None, None]
     return y[0] if unbatched else y
+
+
+def conv_transpose2d_backward(
+    grad_y, x, w, stride=1, padding=0, output_padding=0, dilation=1, groups=1
+):
+    """Gradients of :func:`conv_transpose2d` with respect to x, w and b.
+
+    The transposed convolution is the input gradient of a convolution (the
+    one with the same stride, padding, dilation and groups that maps
+    (N, C_out, H_out, W_out) to (N, C_in, H, W) with weight ``w``), and it is
+    linear in ``x`` and in ``w``. So its gradients are that convolution's
+    forward pass and weight gradient, computed by the same code as
+    :func:`conv2d` and :func:`conv2d_backward` (one im2col of ``grad_y``):
+
+    * ``grad_x = conv2d(grad_y, w)``: each input pixel collects δ from the
+      window its kernel copy was scattered into (**cross-correlation**);
+    * ``grad_w`` = the convolution's weight gradient with the roles swapped:
+      ``grad_w[c, o', a, b] = Σ_{n, i, j} x[n, c, i, j] · δp[n, o, i·sh + a·dh, j·sw + b·dw]``
+      (``δp`` = δ zero-padded by ``padding``, ``o`` the ``o'``-th output
+      channel of ``c``'s group): ``x`` in the place of the upstream gradient;
+    * ``grad_b = Σ_{n, i, j} δ[n, o, i, j]``.
+
+    Parameters
+    ----------
+    grad_y : array, shape (N, C_out, H_out, W_out) (or (C_out, H_out, W_out))
+        Upstream gradient δ = ∂L/∂y.
+    x : array, shape (N, C_in, H, W) (or (C_in, H, W))
+        The forward input.
+    w : array, shape (C_in, C_out // groups, kh, kw)
+    stride, padding, output_padding, dilation, groups
+        As in the forward call.
+
+    Returns
+    -------
+    grad_x : array, shape of x
+    grad_w : array, shape of w
+    grad_b : array, shape (C_out,)
+    """
+    grad_y = as_real_array("grad_y", grad_y)
+    x = as_real_array("x", x)
+    w = as_real_array("w", w)
+    x, unbatched = _batched("x", x, "(N, C_in, H, W) or (C_in, H, W)")
+    check_ndim("grad_y", grad_y, (x.ndim - unbatched,), "with as many dimensions as x")
+    grad_y = grad_y[None] if unbatched else grad_y
+    check_ndim("w", w, (4,), "(C_in, C_out // groups, kh, kw)")
+    geo = cached_transpose_geometry(
+        x.shape, w.shape, stride, padding, output_padding, dilation, groups
+    )
+    _check_grad_y(grad_y, (x.shape[0], geo.in_channels, *geo.in_hw), unbatched)
+    dtype = _common_dtype(grad_y, x, w)
+    grad_y, x, w = (
+        grad_y.astype(dtype, copy=False),
+        x.astype(dtype, copy=False),
+        w.astype(dtype, copy=False),
+    )
+    cols = columns.im2col(grad_y, geo)  # grad_y's windows, read as conv2d reads its input
+    grad_x = np.matmul(columns.grouped_weight(w, geo), cols)  # conv2d(grad_y, w)
+    grad_x = grad_x.reshape(geo.out_channels, x.shape[0], *geo.out_hw).transpose(1, 0, 2, 3)
+    grad_x = np.ascontiguousarray(grad_x)
+    dx = columns.grouped_output(x, geo)  # x in the place of conv2d_backward's δ
+    grad_w = np.matmul(dx, cols.transpose(0, 2, 1)).reshape(w.shape)
+    grad_b = grad_y.sum(axis=(0, 2, 3))
+    return (grad_x[0] if unbatched else grad_x), grad_w, grad_b

@@ -41,15 +41,66 @@ def rot180(k) -> np.ndarray:
     return k[..., ::-1, ::-1].copy()
 
 
-def pad2d(x, padding, value: float = 0.0) -> np.ndarray:
-    """Pad the last two axes of ``x`` with ``value`` (a new array).
+# The modes of ``torch.nn.functional.pad``. On the row ``a b c d`` padded by
+# two entries on each side they give:
+#
+#     constant   0 0 | a b c d | 0 0     (``value``, zero by default)
+#     reflect    c b | a b c d | c b     (mirror about the edge entry)
+#     replicate  a a | a b c d | d d     (repeat the edge entry)
+#     circular   c d | a b c d | a b     (wrap around)
+PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
+def check_pad_mode(name: str, mode, allowed, pads=None, hw=None) -> None:
+    """Check a padding mode and its amounts against PyTorch's rules for ``F.pad``.
+
+    ``name`` is the argument that holds the mode, ``allowed`` its accepted
+    values, ``pads`` is ``((top, bottom), (left, right))`` and ``hw`` the
+    unpadded (H, W) (without them, only the mode is checked). Reflect needs
+    every amount smaller than the axis it pads (the edge entry is not
+    repeated), circular at most that axis (no wrapping around twice),
+    replicate a non-empty axis.
+    """
+    if not isinstance(mode, str) or mode not in allowed:
+        raise ValueError(f"{name}: expected one of {allowed}, got {mode!r}")
+    limits = {"reflect": ("smaller than", 1), "circular": ("at most", 0)}
+    if pads is None:
+        return
+    for (before, after), size, axis in zip(pads, hw, ("rows", "columns"), strict=True):
+        if mode in limits:
+            words, margin = limits[mode]
+            if max(before, after) > size - margin:
+                raise ValueError(
+                    f"padding: {name} {mode!r} needs padding {words} the input size on each "
+                    f"side, got {(before, after)} for x with {size} {axis}"
+                )
+        elif mode == "replicate" and size == 0 and before + after:
+            raise ValueError(f"padding: {name} 'replicate' cannot pad x with 0 {axis}")
+
+
+def _sources(n: int, before: int, after: int, mode: str) -> np.ndarray:
+    """Index of the entry that each of the ``before + n + after`` padded positions copies."""
+    p = np.arange(-before, n + after)
+    if mode == "reflect":
+        return np.where(p < 0, -p, np.where(p >= n, 2 * (n - 1) - p, p))
+    if mode == "replicate":
+        return np.clip(p, 0, n - 1)
+    return p % n  # circular
+
+
+def pad2d(x, padding, value: float = 0.0, mode: str = "constant") -> np.ndarray:
+    """Pad the last two axes of ``x`` (a new array), as ``torch.nn.functional.pad``.
 
     Parameters
     ----------
     x : array, shape (..., H, W)
     padding : int, (ph, pw) or (top, bottom, left, right)
     value : float
-        Fill value (zero for convolution; ``-inf`` for max pooling).
+        Fill value of mode 'constant' (zero for convolution; ``-inf`` for max
+        pooling).
+    mode : {'constant', 'reflect', 'replicate', 'circular'}
+        What the new entries copy; see ``PAD_MODES``. Reflect needs each
+        amount smaller than the axis it pads, circular at most that axis.
 
     Returns
     -------
@@ -59,10 +110,62 @@ def pad2d(x, padding, value: float = 0.0) -> np.ndarray:
     if x.ndim < 2:
         raise ValueError(f"x: expected an array with at least 2 dimensions, got shape {x.shape}")
     (top, bottom), (left, right) = padding_pairs("padding", padding, allow_strings=False)
+    check_pad_mode("mode", mode, PAD_MODES, ((top, bottom), (left, right)), x.shape[-2:])
     h, w = x.shape[-2:]
+    if mode != "constant":
+        if value != 0:
+            raise ValueError(f"value: only mode 'constant' fills with a value, got mode {mode!r}")
+        rows, cols = _sources(h, top, bottom, mode), _sources(w, left, right, mode)
+        return x.take(rows, axis=-2).take(cols, axis=-1)
     out = np.full((*x.shape[:-2], h + top + bottom, w + left + right), value, dtype=x.dtype)
     out[..., top : top + h, left : left + w] = x
     return out
+
+
+def _fold(grad: np.ndarray, axis: int, before: int, after: int, mode: str) -> np.ndarray:
+    """Adjoint of padding one axis: each padded position adds its gradient to its source."""
+    grad = np.moveaxis(grad, axis, 0)
+    n = grad.shape[0] - before - after
+    out = grad[before : before + n].copy()
+    if mode != "constant":
+        sources = _sources(n, before, after, mode)
+        for p in (*range(before), *range(before + n, before + n + after)):
+            out[sources[p]] += grad[p]
+    return np.moveaxis(out, 0, axis)
+
+
+def pad2d_backward(grad, padding, mode: str = "constant") -> np.ndarray:
+    """Gradient of :func:`pad2d`: ∂L/∂x from ∂L/∂(padded x) (a new array).
+
+    Every padded entry is a copy of one entry of ``x`` (or a constant), so
+    the gradient of ``x[..., i, j]`` is the sum of the gradients of all the
+    positions that copy it: its own, plus the mirrored, repeated or wrapped
+    positions that chose it as their source. For 'constant' this is just
+    cropping the border off.
+
+    Parameters
+    ----------
+    grad : array, shape (..., H + top + bottom, W + left + right)
+    padding, mode
+        As in the :func:`pad2d` call.
+
+    Returns
+    -------
+    array, shape (..., H, W)
+    """
+    grad = as_real_array("grad", grad)
+    if grad.ndim < 2:
+        raise ValueError(
+            f"grad: expected an array with at least 2 dimensions, got shape {grad.shape}"
+        )
+    pads = padding_pairs("padding", padding, allow_strings=False)
+    (top, bottom), (left, right) = pads
+    hw = (grad.shape[-2] - top - bottom, grad.shape[-1] - left - right)
+    if min(hw) < 0:
+        raise ValueError(f"grad: shape {grad.shape} is smaller than the padding {padding!r}")
+    check_pad_mode("mode", mode, PAD_MODES, pads, hw)
+    folded = _fold(_fold(grad, -1, left, right, mode), -2, top, bottom, mode)
+    return np.ascontiguousarray(folded)
 
 
 def dilate2d(x, dilation) -> np.ndarray:

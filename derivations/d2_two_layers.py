@@ -7,11 +7,14 @@ With ``δ2 = ∂L/∂Z2 = (σ(u) - t) σ'(u) · w ⊙ g'(Z2)`` and ``δ1 = ∂L/
 
 * **cross-correlation** layers: ``∂L/∂K2 = A1 ⋆ δ2``;
   ``δ1 = (δ2 ∗ K2) ⊙ f'(Z1)``, the full convolution, i.e. δ2 padded by one
-  and correlated with ``rot180(K2)`` (the article's "padded" step);
+  and correlated with ``rot180(K2)``; the article pads the kernel instead,
+  ``pad_1(K2) ⋆ rot180(δ2)``, the same full convolution with its operands
+  swapped (a full convolution commutes): both forms are proven;
   ``∂L/∂K1 = X ⋆ δ1``;
 * **true convolution** layers (the article's convention):
   ``∂L/∂K2 = rot180(A1 ⋆ δ2)``; ``δ1 = (δ2 ⋆ K2) ⊙ f'(Z1)`` (full
-  correlation); ``∂L/∂K1 = rot180(X ⋆ δ1)``.
+  correlation), or with the kernel padded ``rot180(pad_1(K2) ⋆ δ2) ⊙ f'(Z1)``;
+  ``∂L/∂K1 = rot180(X ⋆ δ1)``.
 
 Each proven entry by entry against ``sympy.diff`` of the whole loss, with
 undefined ``f``, ``g``, ``σ`` and with the article's ``f = tanh``,
@@ -99,16 +102,29 @@ def _network(convention: str, f: Activation, g: Activation, sigma: Activation):
     return X, K1, K2, w, A1, Z1, head, delta2, displayer(names)
 
 
-def delta1_with_free_z1(convention: str, f, g, sigma, K2, w):
-    """``∂L/∂Z1`` with ``Z1`` as free symbols ``z1_ij``, and the closed form for δ1."""
+def delta1_with_free_z1(convention: str, f, g, sigma, K2, w, pad_kernel: bool = False):
+    """``∂L/∂Z1`` with ``Z1`` as free symbols ``z1_ij``, and the closed form for δ1.
+
+    The closed form pads δ2 (a full convolution or correlation of δ2 with K2);
+    with ``pad_kernel`` it pads K2 instead, as the article draws it: a full
+    convolution commutes, ``δ2 ∗ K2 = K2 ∗ δ2 = pad_1(K2) ⋆ rot180(δ2)``, and a
+    full correlation commutes up to a rotation,
+    ``pad_1(δ2) ⋆ K2 = rot180(pad_1(K2) ⋆ δ2)``.
+    """
     t = sp.Symbol("t", real=True)
     Z1 = S.symbols("z^(1)", (3, 3))
     layer = S.correlate2d if convention == CORRELATION else S.convolve2d
     Z2 = layer(apply(f, Z1), K2, "valid")
     head = dense_head(apply(g, Z2), w, sigma, t)
     delta2 = head.dL_du * w.reshape(2, 2) * apply_derivative(g, Z2)
-    full = S.convolve2d if convention == CORRELATION else S.correlate2d
-    closed = full(delta2, K2, "full") * apply_derivative(f, Z1)
+    if pad_kernel and convention == CORRELATION:
+        full = S.correlate2d(S.pad2d(K2, 1), S.rot180(delta2), "valid")
+    elif pad_kernel:
+        full = S.rot180(S.correlate2d(S.pad2d(K2, 1), delta2, "valid"))
+    else:
+        layer_full = S.convolve2d if convention == CORRELATION else S.correlate2d
+        full = layer_full(delta2, K2, "full")
+    closed = full * apply_derivative(f, Z1)
     names = {**head_names(head), **names_for(Z2, S.symbols("z^(2)", (2, 2)))}
     return gradient(head.loss, Z1), closed, displayer(names)
 
@@ -180,9 +196,28 @@ def run() -> list[Proof]:
                 ),
             ]
             if generic:
+                batch.append(_padded_kernel(convention, tag, f, g, sigma, K2, w, common))
                 batch += _controls(tag, X, K2, delta2, fprime, dK1, dK1_closed, dK2, A1, common)
             proofs += finish_batch(batch, start, generic)
     return proofs
+
+
+def _padded_kernel(convention, tag, f, g, sigma, K2, w, common) -> Proof:
+    """δ1 in the article's own form: the kernel padded, not δ2 (full convolution commutes)."""
+    dZ1, closed, z_display = delta1_with_free_z1(convention, f, g, sigma, K2, w, pad_kernel=True)
+    if convention == CORRELATION:
+        tex = r"(\operatorname{pad}_1(K_2) \star \operatorname{rot180}(\delta_2)) \odot f'(Z_1)"
+    else:
+        tex = r"\operatorname{rot180}(\operatorname{pad}_1(K_2) \star \delta_2) \odot f'(Z_1)"
+    return prove(
+        key=f"D2.{tag}.delta1.padded-kernel",
+        title="δ1 with the kernel padded instead of δ2 (the article's form)",
+        statement=rf"\delta_1 = \frac{{\partial L}}{{\partial Z_1}} = {tex}",
+        lhs=dZ1,
+        rhs=closed,
+        label=r"\partial L/\partial z^{(1)}",
+        **dict(common, display=z_display),
+    )
 
 
 def _controls(tag, X, K2, delta2, fprime, dK1, dK1_closed, dK2, A1, common) -> list[Proof]:
@@ -400,13 +435,21 @@ def chapter() -> Chapter:
             Result(
                 "The padded step",
                 "Each entry of $A_1$ collects the $\\delta^{(2)}_{ij}$ of the windows that "
-                "covered it, weighted by the tap of $K_2$ that touched it:",
+                "covered it, weighted by the tap of $K_2$ that touched it. Padding $\\delta_2$ "
+                "or padding $K_2$ gives the same matrix: a full convolution commutes.",
                 r"\frac{\partial L}{\partial A_1} = "
                 + matrix(S.convolve2d(delta2, K2, "full"))
-                + r" = \operatorname{pad}_1(\delta_2) \star \operatorname{rot180}(K_2)",
-                check=lambda: exactly_equal(
-                    S.convolve2d(delta2, K2, "full"),
-                    S.correlate2d(S.pad2d(delta2, 1), S.rot180(K2), "valid"),
+                + r" = \operatorname{pad}_1(\delta_2) \star \operatorname{rot180}(K_2)"
+                + r" = \operatorname{pad}_1(K_2) \star \operatorname{rot180}(\delta_2)",
+                check=lambda: (
+                    exactly_equal(
+                        S.convolve2d(delta2, K2, "full"),
+                        S.correlate2d(S.pad2d(delta2, 1), S.rot180(K2), "valid"),
+                    )
+                    and exactly_equal(
+                        S.convolve2d(delta2, K2, "full"),
+                        S.correlate2d(S.pad2d(K2, 1), S.rot180(delta2), "valid"),
+                    )
                 ),
             ),
         ),
@@ -446,6 +489,13 @@ def _delta1_chain(f, g, sigma, K2, delta2) -> Chain:
                 value=line2,
                 bind=bind,
                 conditions=(r"\delta^{(2)} = \partial L / \partial Z_2",),
+            ),
+            Step(
+                "a full convolution commutes, $\\delta_2 * K_2 = K_2 * \\delta_2$: pad the "
+                "kernel instead, as the article draws it",
+                r"\bigl(\operatorname{pad}_1(K_2) \star \operatorname{rot180}(\delta_2)"
+                r"\bigr)_{ij}\,f'(z^{(1)}_{ij})",
+                value=S.correlate2d(S.pad2d(K2, 1), S.rot180(delta2), "valid") * fprime,
             ),
         ),
     )

@@ -99,9 +99,6 @@ class Poly:
 
     __hash__ = None  # mutable-looking container semantics: not hashable
 
-    def is_zero(self) -> bool:
-        return not self.terms
-
     # calculus -----------------------------------------------------------
     def gradient(self) -> dict[str, Poly]:
         """Every first partial derivative at once: ``{name: ∂self/∂name}``.

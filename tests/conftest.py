@@ -56,6 +56,8 @@ LAYERS = {
     "test_conv_spec": "loop specification vs scipy, finite differences, adjoint",
     "test_conv_fast": "fast path vs loop specification",
     "test_torch_oracle": "PyTorch oracle",
+    "test_padding_modes": "padding modes vs loop specification, PyTorch, finite differences",
+    "test_conv_transpose_backward": "transposed backward vs loop specification, PyTorch",
     "test_errors": "input validation",
     "test_shapes": "output-size arithmetic",
     "test_readme": "documentation examples",

@@ -9,7 +9,6 @@ is missing, unless CNNREF_REQUIRE_BROWSER=1.
 from __future__ import annotations
 
 import functools
-import itertools
 import os
 import shutil
 import subprocess
@@ -212,6 +211,13 @@ def check_page(page, rel: str, site_dir: Path) -> None:
             "() => [...document.querySelectorAll('article pre')].map(p => p.textContent).join()"
         )
         assert "plt." not in code, f"{rel}: plotting code shown (tag its cell hide-input)"
+        # at the desktop width every line of shown code fits the column
+        wide = page.evaluate(
+            "() => [...document.querySelectorAll('article pre')]"
+            ".filter(p => p.scrollWidth > p.clientWidth + 1)"
+            ".map(p => p.textContent.split('\\n').reduce((a, b) => a.length > b.length ? a : b))"
+        )
+        assert not wide, f"{rel}: code lines wider than the column: {wide[:3]}"
     # every link inside the site resolves to a built file
     hrefs = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
     for href in hrefs:
@@ -257,6 +263,8 @@ def test_every_page_renders_offline(browser, base_url, site_dir):
     pages = site_pages(site_dir)
     assert len(pages) >= 5, pages
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    chapters = set(_chapter_pages())
+    assert len(chapters) >= 6 and chapters <= set(pages), chapters
     problems: list[str] = []
     for rel in pages:
         context, page, requests = open_page(browser, urljoin(base_url, rel))
@@ -265,7 +273,11 @@ def test_every_page_renders_offline(browser, base_url, site_dir):
         # one resize per page (a long page relays out slowly): light and dark at 1280 px,
         # then dark and light at 420 px
         problems += measure(page, rel, "light", WIDTHS[:1])
+        if rel in chapters:
+            problems += chapter_problems(page, rel, "light")
         page.evaluate(TOGGLE, "dark")
+        if rel in chapters:
+            problems += chapter_problems(page, rel, "dark")
         problems += measure(page, rel, "dark", WIDTHS)
         page.evaluate(TOGGLE, "light")
         problems += measure(page, rel, "light", WIDTHS[1:])
@@ -312,40 +324,36 @@ CHAPTER_JS = """() => {
 }"""
 
 
-def _chapter_pages():
+def _chapter_pages() -> list[str]:
     from derivations import registry
 
     return [f"derivations/{c.slug}/" for c in registry.cases() if c.has("chapter")]
 
 
-def test_chapters_read_as_textbook_sections(browser, base_url):
-    pages = _chapter_pages()
-    assert len(pages) >= 6, pages
-    for rel, scheme in itertools.product(pages, ("light", "dark")):
-        if scheme == "light":
-            context, page, problems = open_page(browser, urljoin(base_url, rel))
-            page.wait_for_function("document.body.dataset.mathTypeset === 'done'", timeout=20000)
-        else:
-            page.evaluate(TOGGLE, "dark")
-        info = page.evaluate(CHAPTER_JS)
-        for heading in ("The forward pass", "The derivation", "Exercises"):
-            assert heading in info["headings"], (rel, info["headings"])
-        assert info["figures"] >= 1, rel
-        assert info["smallestText"] >= 10, (rel, info["smallestText"])
+def chapter_problems(page, rel: str, scheme: str) -> list[str]:
+    """A derivation chapter reads as a textbook section, in the palette shown now."""
+    info = page.evaluate(CHAPTER_JS)
+    checks = {
+        "a section is missing": all(
+            h in info["headings"] for h in ("The forward pass", "The derivation", "Exercises")
+        ),
+        "no figure": info["figures"] >= 1,
+        f"figure text {info['smallestText']:.1f} px": info["smallestText"] >= 10,
         # figure text follows the page's text colour: readable in both schemes
-        assert abs(info["figureTextLightness"] - info["pageTextLightness"]) < 0.05, (rel, info)
-        assert (info["pageTextLightness"] > 0.5) == (scheme == "dark"), (rel, info)
-        assert info["stepRows"] >= 2, rel  # numbered steps, each with its verdict
-        assert not info["notProven"], rel
-        assert info["certificates"] and not any(info["certificates"]), rel  # collapsed
-        assert len(info["solutions"]) >= 2 and not any(info["solutions"]), rel
-        assert info["codeBlocks"] == 0, f"{rel}: a code block on a derivation page"
-        assert page.locator("mjx-merror").count() == 0, rel
-        text = page.evaluate(VISIBLE_TEXT_JS)
-        assert "\\frac" not in text and "\\begin" not in text, rel
-        assert not problems, problems
-        if scheme == "dark":
-            context.close()
+        "figure text not in the page's colour": (
+            info["figureTextLightness"] is not None
+            and abs(info["figureTextLightness"] - info["pageTextLightness"]) < 0.05
+        ),
+        f"not in {scheme} mode": (info["pageTextLightness"] > 0.5) == (scheme == "dark"),
+        "fewer than two numbered steps": info["stepRows"] >= 2,
+        "a statement NOT PROVEN": not info["notProven"],
+        "certificates missing or open": bool(info["certificates"])
+        and not any(info["certificates"]),
+        "fewer than two collapsed solutions": len(info["solutions"]) >= 2
+        and not any(info["solutions"]),
+        "a code block on a derivation page": info["codeBlocks"] == 0,
+    }
+    return [f"{rel} ({scheme}): {what}" for what, ok in checks.items() if not ok]
 
 
 def test_search_finds_rot180(browser, base_url):

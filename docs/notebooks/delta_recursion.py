@@ -71,10 +71,13 @@ delta, by_recursion = dr.deltas(model, x, t)
 loss, by_library = dr.gradients(model, x, t)
 for name in by_library:
     diff = np.max(np.abs(by_recursion[name] - by_library[name]))
-    print(f"{name:9s} shape {by_library[name].shape!s:7s} recursion - library: {diff:.1e}")
+    shape = str(by_library[name].shape)
+    print(f"{name:9s} shape {shape:7s} recursion - library: {diff:.1e}")
     assert diff < 1e-14
 
-check = loss_gradcheck(model, lambda m: (dr.gradients(m, x, t)[0], dr.deltas(m, x, t)[1]))
+check = loss_gradcheck(
+    model, lambda m: (dr.gradients(m, x, t)[0], dr.deltas(m, x, t)[1])
+)
 print("recursion against finite differences:", check)
 assert check.max_error < 1e-6
 
@@ -85,7 +88,9 @@ assert check.max_error < 1e-6
 # size and by an activation derivative of at most 1.
 
 # %% tags=["hide-input"]
-fig, ax = plt.subplots(1, 3, figsize=(10, 3.2), gridspec_kw={"width_ratios": [5, 3, 2]})
+fig, ax = plt.subplots(
+    1, 3, figsize=(10, 3.2), gridspec_kw={"width_ratios": [5, 3, 2]}
+)
 m = max(np.abs(d).max() for d in delta)
 for i, (a, d) in enumerate(zip(ax, delta, strict=True)):
     im = a.imshow(d, cmap="RdBu", vmin=-m, vmax=m, aspect="auto")
@@ -120,7 +125,9 @@ print("convolve2d:\n", y)
 assert np.array_equal(y, [[23, 33], [53, 63]])
 assert np.array_equal(C @ image.ravel(), y.ravel())
 
-taps = dr.sharing_matrix(np.array([[1, 2], [3, 4]]), (3, 3))  # which tap sits where
+taps = dr.sharing_matrix(
+    np.array([[1, 2], [3, 4]]), (3, 3)
+)  # which tap sits where
 
 # %% tags=["hide-input"]
 fig, ax = plt.subplots(figsize=(7, 3))
@@ -152,16 +159,26 @@ dense.load_parameters({"weight": C})
 dense.forward(image.reshape(1, 9))
 grad_image = dense.backward(d.reshape(1, 4)).reshape(3, 3)
 grad_C = dense.gradients()["weight"]
-grad_kernel = np.array([[grad_C[taps == v].sum() for v in row] for row in [[1, 2], [3, 4]]])
+grad_kernel = np.array(
+    [[grad_C[taps == v].sum() for v in row] for row in [[1, 2], [3, 4]]]
+)
 
 gx, gw, _ = cnnref.conv2d_backward(
-    d.reshape(1, 1, 2, 2), image[None, None], cnnref.rot180(kernel)[None, None]
+    d.reshape(1, 1, 2, 2),
+    image[None, None],
+    cnnref.rot180(kernel)[None, None],
 )
 assert np.allclose(grad_image, gx[0, 0], rtol=0, atol=1e-13)
 assert np.allclose(grad_kernel, cnnref.rot180(gw[0, 0]), rtol=0, atol=1e-13)
-print("Cᵀδ as an image = conv2d_backward's input gradient:\n", np.round(grad_image, 4))
-print("summed shared-weight gradients = conv2d_backward's kernel gradient:\n",
-      np.round(grad_kernel, 4))  # fmt: skip
+print(
+    "Cᵀδ as an image = conv2d_backward's input gradient:\n",
+    np.round(grad_image, 4),
+)
+print(
+    "summed shared-weight gradients",
+    "= conv2d_backward's kernel gradient:\n",
+    np.round(grad_kernel, 4),
+)
 
 
 def forward(k):
@@ -170,7 +187,11 @@ def forward(k):
 
 def backward(g, k):
     full = np.outer(g, image.ravel())
-    return {"k": np.array([[full[taps == v].sum() for v in row] for row in [[1, 2], [3, 4]]])}
+    return {
+        "k": np.array(
+            [[full[taps == v].sum() for v in row] for row in [[1, 2], [3, 4]]]
+        )
+    }
 
 
 check = cnnref.gradcheck(forward, backward, {"k": kernel})

@@ -68,7 +68,8 @@ plt.rcParams.update(FIGURE_STYLE)
 # %%
 digits = load_digits()
 x, t, x_test, t_test = dc.zeros_and_ones(digits.images, digits.target)
-print(f"train {x.shape}, {int(t.sum())} ones; test {x_test.shape}, {int(t_test.sum())} ones")
+print(f"train {x.shape}, {int(t.sum())} ones;", end=" ")
+print(f"test {x_test.shape}, {int(t_test.sum())} ones")
 print(dc.network())
 
 # %% [markdown]
@@ -92,9 +93,10 @@ true_run = dc.train(x, t, x_test, t_test, "true")
 seconds = time.perf_counter() - start
 test_acc = true_run.test_accuracy[-1]
 wrong = round((1 - test_acc) * len(t_test))
-print(f"500 epochs in {seconds:.1f} s; training loss {true_run.loss[0]:.2f} -> "
-      f"{true_run.loss[-1]:.5f}")  # fmt: skip
-print(f"test accuracy {test_acc:.1%} ({wrong} of {len(t_test)} test images wrong)")
+first, last = true_run.loss[0], true_run.loss[-1]
+print(f"500 epochs in {seconds:.1f} s; loss {first:.2f} -> {last:.5f}")
+print(f"test accuracy {test_acc:.1%}", end=" ")
+print(f"({wrong} of {len(t_test)} test images wrong)")
 assert test_acc >= 0.95
 
 # %% [markdown]
@@ -124,7 +126,9 @@ assert test_acc >= 0.95
 # %%
 for variant in dc.VARIANTS[1:]:
     check = loss_gradcheck(
-        dc.network(variant), lambda m: dc.gradients(m, x[sub], t[sub]), names=dc.CONV_WEIGHTS
+        dc.network(variant),
+        lambda m: dc.gradients(m, x[sub], t[sub]),
+        names=dc.CONV_WEIGHTS,
     )
     cos, rel = dc.conv_gradient_error(dc.network(variant), x, t)
     print(f"{variant:20s} cosine {cos:+.3f}  relative error {rel:.3f}  "
@@ -145,13 +149,19 @@ runs = {"true": true_run}
 start = time.perf_counter()
 for variant in dc.VARIANTS[1:]:
     runs[variant] = dc.train(x, t, x_test, t_test, variant)
-runs["frozen kernels"] = dc.train(x, t, x_test, t_test, "true", train_conv=False)
+runs["frozen kernels"] = dc.train(
+    x, t, x_test, t_test, "true", train_conv=False
+)
 print(f"four more runs in {time.perf_counter() - start:.1f} s")
 
 # %% tags=["hide-input"]
 fig, ax = plt.subplots(1, 3, figsize=(13, 3.6))
 for i, (name, run) in enumerate(runs.items()):
-    style = {"color": f"C{i}", "ls": "-" if name == "true" else "--", "label": name}
+    style = {
+        "color": f"C{i}",
+        "ls": "-" if name == "true" else "--",
+        "label": name,
+    }
     ax[0].semilogy(run.loss, **style)
     ax[1].plot(run.test_epoch, run.test_accuracy, **style)
     if name in dc.VARIANTS[1:]:
@@ -168,10 +178,16 @@ fig.tight_layout()
 plt.show()
 
 # %%
-print(f"{'run':20s} {'final loss':>10s} {'test acc':>8s} {'mean cos':>8s} {'mean rel':>8s}")
+header = ("final loss", "test acc", "mean cos", "mean rel")
+print(f"{'run':20s}", *(f"{h:>8s}" for h in header))
 for name, run in runs.items():
-    measured = f"{np.mean(run.cosine):8.3f} {np.mean(run.rel_error):8.3f}" if run.cosine else ""
-    print(f"{name:20s} {run.loss[-1]:10.5f} {run.test_accuracy[-1]:8.1%} {measured}")
+    measured = (
+        f"{np.mean(run.cosine):8.3f} {np.mean(run.rel_error):8.3f}"
+        if run.cosine
+        else ""
+    )
+    loss, acc = run.loss[-1], run.test_accuracy[-1]
+    print(f"{name:20s} {loss:10.5f} {acc:8.1%} {measured}")
 
 # %% [markdown]
 # ## What the numbers say
@@ -198,7 +214,14 @@ for name, run in runs.items():
 # %%
 broken = [runs[v] for v in dc.VARIANTS[1:]]
 assert all(np.mean(r.cosine) < 0.9 for r in broken)
-assert all(r.test_accuracy[-1] >= true_run.test_accuracy[-1] - 0.05 for r in broken)
-assert runs["frozen kernels"].test_accuracy[-1] >= true_run.test_accuracy[-1] - 0.05
+assert all(
+    r.test_accuracy[-1] >= true_run.test_accuracy[-1] - 0.05 for r in broken
+)
+assert (
+    runs["frozen kernels"].test_accuracy[-1]
+    >= true_run.test_accuracy[-1] - 0.05
+)
 assert true_run.loss[-1] == min(r.loss[-1] for r in runs.values())
-assert runs["frozen kernels"].loss[-1] == max(r.loss[-1] for r in runs.values())
+assert runs["frozen kernels"].loss[-1] == max(
+    r.loss[-1] for r in runs.values()
+)

@@ -67,9 +67,13 @@ out = cnnref.sigmoid(eleven.X @ W0)
 by_hand = W0 + eleven.X.T @ ((eleven.Y_COPY - out) * out * (1 - out))
 model = eleven.network((3, 1))
 model.load_parameters({"0.weight": W0.T})
-model.backward(cnnref.half_sum_squares_grad(model.forward(eleven.X), eleven.Y_COPY))
+model.backward(
+    cnnref.half_sum_squares_grad(model.forward(eleven.X), eleven.Y_COPY)
+)
 cnnref.SGD(lr=1.0).step(model)
-assert np.allclose(model.parameters()["0.weight"].T, by_hand, rtol=0, atol=1e-15)
+assert np.allclose(
+    model.parameters()["0.weight"].T, by_hand, rtol=0, atol=1e-15
+)
 print("one article step == one SGD(lr=1) step on ½Σ(ŷ-y)²")
 
 # %% [markdown]
@@ -84,9 +88,16 @@ start = time.perf_counter()
 copy_run = eleven.train(eleven.Y_COPY, hidden=(), iterations=10000)
 elapsed = time.perf_counter() - start
 replayed = copy_run.output.ravel()
-print("replayed:", np.array2string(replayed, precision=8, floatmode="fixed"))
-print("article: ", np.array2string(ARTICLE, precision=8, floatmode="fixed"))
-print(f"largest difference: {np.max(np.abs(replayed - ARTICLE)):.1e} ({elapsed:.2f} s)")
+print(
+    "replayed:",
+    np.array2string(replayed, precision=8, floatmode="fixed"),
+)
+print(
+    "article: ",
+    np.array2string(ARTICLE, precision=8, floatmode="fixed"),
+)
+largest = np.max(np.abs(replayed - ARTICLE))
+print(f"largest difference: {largest:.1e} ({elapsed:.2f} s)")
 assert np.array_equal(np.round(replayed, 8), ARTICLE)
 
 # %% [markdown]
@@ -95,7 +106,10 @@ assert np.array_equal(np.round(replayed, 8), ARTICLE)
 # the one that predicts the output.
 
 # %%
-print("trained weights:", np.round(copy_run.model.parameters()["0.weight"].ravel(), 4))
+print(
+    "trained weights:",
+    np.round(copy_run.model.parameters()["0.weight"].ravel(), 4),
+)
 
 # %% [markdown]
 # ## Part 2: the 3-layer network learns XOR, 60000 iterations

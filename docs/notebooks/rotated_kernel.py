@@ -51,7 +51,9 @@ rng = np.random.default_rng(7)
 X = rng.integers(-4, 5, size=(3, 3)).astype(float)
 K = np.array([[1.0, 2.0], [3.0, 4.0]])  # deliberately not symmetric
 Z = cnnref.correlate2d(X, K, "valid")
-delta = rng.standard_normal(Z.shape)  # a random upstream gradient, never all ones
+delta = rng.standard_normal(
+    Z.shape
+)  # a random upstream gradient, never all ones
 print("Z = X ⋆ K =\n", Z)
 
 # %% [markdown]
@@ -69,12 +71,21 @@ for ax, (a, b) in zip(axes, [(0, 0), (0, 1), (1, 0), (1, 1)], strict=True):
     for i in range(2):
         for j in range(2):
             touched[i + a, j + b] = 1
-            ax.text(j + b, i + a, f"Z{i + 1}{j + 1}", ha="center", va="center", fontsize=10)
+            ax.text(
+                j + b,
+                i + a,
+                f"Z{i + 1}{j + 1}",
+                ha="center",
+                va="center",
+                fontsize=10,
+            )
     ax.imshow(touched, cmap="Blues", vmin=0, vmax=1.6)
     ax.set_title(f"K{a + 1}{b + 1} touches")
     ax.set_xticks(range(3))
     ax.set_yticks(range(3))
-fig.suptitle("Input pixels read by each kernel entry (labels: the output they feed)")
+fig.suptitle(
+    "Input pixels read by each kernel entry (labels: the output they feed)"
+)
 fig.tight_layout()
 plt.show()
 
@@ -100,7 +111,13 @@ fig, ax = plt.subplots(1, 2, figsize=(8, 3.4))
 ax[0].imshow(np.ones((2, 2)), cmap="Greys", vmin=0, vmax=6)
 for i in range(2):
     for j in range(2):
-        ax[0].text(j, i, f"δ{i + 1}{j + 1} · {taps[i, j]}", ha="center", va="center")
+        ax[0].text(
+            j,
+            i,
+            f"δ{i + 1}{j + 1} · {taps[i, j]}",
+            ha="center",
+            va="center",
+        )
 ax[0].set_title("terms of ∂L/∂X22, placed at their output")
 ax[1].imshow(np.ones((2, 2)), cmap="Greys", vmin=0, vmax=6)
 rot = cnnref.rot180(np.array([[11.0, 12.0], [21.0, 22.0]])).astype(int)
@@ -141,23 +158,35 @@ for i in range(2):
 padded = cnnref.pad2d(delta, 1)
 via_rotation = cnnref.correlate2d(padded, cnnref.rot180(K), "valid")
 via_full_convolution = cnnref.convolve2d(delta, K, "full")
-grad_x, grad_w, _ = cnnref.conv2d_backward(delta[None, None], X[None, None], K[None, None])
+grad_x, grad_w, _ = cnnref.conv2d_backward(
+    delta[None, None], X[None, None], K[None, None]
+)
 
 assert np.allclose(chain_rule, via_rotation)
 assert np.allclose(chain_rule, via_full_convolution)
 assert np.allclose(chain_rule, grad_x[0, 0])
 print("padded delta:\n", np.round(padded, 3))
-print("dL/dX (chain rule = padded ⋆ rot180(K) = full convolution = conv2d_backward):")
+print("dL/dX: chain rule = padded ⋆ rot180(K)")
+print("      = full convolution = conv2d_backward:")
 print(np.round(chain_rule, 4))
 
 # %% tags=["hide-input"]
 fig, ax = plt.subplots(1, 3, figsize=(10, 3.2))
 for a, (title, img) in zip(
     ax,
-    [("padded δ", padded), ("rot180(K)", cnnref.rot180(K)), ("∂L/∂X", chain_rule)],
+    [
+        ("padded δ", padded),
+        ("rot180(K)", cnnref.rot180(K)),
+        ("∂L/∂X", chain_rule),
+    ],
     strict=True,
 ):
-    a.imshow(img, cmap="RdBu", vmin=-np.abs(img).max(), vmax=np.abs(img).max())
+    a.imshow(
+        img,
+        cmap="RdBu",
+        vmin=-np.abs(img).max(),
+        vmax=np.abs(img).max(),
+    )
     for (i, j), v in np.ndenumerate(img):
         a.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=9)
     a.set_title(title)
@@ -187,10 +216,16 @@ assert err > 0.1
 ones = cnnref.pad2d(np.ones((2, 2)), 1)
 right = cnnref.correlate2d(ones, cnnref.rot180(K), "valid")
 wrong = cnnref.correlate2d(ones, K, "valid")
-assert np.array_equal(wrong, cnnref.rot180(right)) and not np.array_equal(wrong, right)
+assert np.array_equal(wrong, cnnref.rot180(right)) and not np.array_equal(
+    wrong, right
+)
 print("all-ones δ, K =", K.tolist())
 print("right (rot180(K)):", right.tolist())
-print("wrong (K):        ", wrong.tolist(), "= the right one rotated by 180 degrees")
+print(
+    "wrong (K):        ",
+    wrong.tolist(),
+    "= the right one rotated by 180 degrees",
+)
 
 # %% [markdown]
 # ## The weight-sharing matrix
@@ -220,8 +255,12 @@ for (i, j), v in np.ndenumerate(C):
     if v:
         ax.text(j, i, f"K{int(np.argwhere(K == v)[0][0]) + 1}{int(np.argwhere(K == v)[0][1]) + 1}",
                 ha="center", va="center", fontsize=9)  # fmt: skip
-ax.set_xticks(range(9), [f"X{r + 1}{c + 1}" for r in range(3) for c in range(3)])
-ax.set_yticks(range(4), [f"Z{r + 1}{c + 1}" for r in range(2) for c in range(2)])
+ax.set_xticks(
+    range(9), [f"X{r + 1}{c + 1}" for r in range(3) for c in range(3)]
+)
+ax.set_yticks(
+    range(4), [f"Z{r + 1}{c + 1}" for r in range(2) for c in range(2)]
+)
 ax.set_title("C: vec(Z) = C vec(X); the input gradient is Cᵀ vec(δ)")
 fig.tight_layout()
 plt.show()
@@ -240,6 +279,8 @@ plt.show()
 via_correlation = cnnref.correlate2d(X, delta, "valid")
 assert np.allclose(via_correlation, grad_w[0, 0])
 rotated = cnnref.rot180(via_correlation)
-err_w = np.linalg.norm(rotated - via_correlation) / np.linalg.norm(via_correlation)
+err_w = np.linalg.norm(rotated - via_correlation) / np.linalg.norm(
+    via_correlation
+)
 print("dL/dK = X ⋆ δ =\n", np.round(via_correlation, 4))
 print(f"relative error if it were rotated: {err_w:.3f}")

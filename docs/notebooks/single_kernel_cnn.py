@@ -117,7 +117,7 @@ assert np.allclose(gK[:, 0], gK[:, 1])
 assert np.isclose(rel0, np.sqrt(2 * (1 - cos0)))
 
 # %% [markdown]
-# ## Training side by side (seed 0)
+# ## Training side by side (random seed 0)
 #
 # Same initial weights, same learning rate; the only difference is the
 # orientation of the kernel update. The right panel shows, at every epoch of
@@ -143,7 +143,8 @@ fig.tight_layout()
 plt.show()
 
 # %%
-print(f"final loss: corrected {good.loss[-1]:.5f}, first version {bad.loss[-1]:.5f}")
+print(f"final loss: corrected {good.loss[-1]:.5f},", end=" ")
+print(f"first version {bad.loss[-1]:.5f}")
 
 # %% [markdown]
 # ## Twenty seeds
@@ -175,12 +176,19 @@ plt.show()
 # %%
 worse = int(np.sum(loss_bad > loss_good * 1.05))
 better = int(np.sum(loss_bad < loss_good / 1.05))
-print(f"cosine at the first step: min {cos_first.min():.3f}, median {np.median(cos_first):.3f}")
+median = np.median(cos_first)
+print(f"cosine at the first step: min {cos_first.min():.3f},", end=" ")
+print(f"median {median:.3f}")
 print(f"relative error at the first step: max {rel_first.max():.3f}")
-print(f"first version ends >5% worse on {worse} seeds, >5% better on {better}, "
-      f"within 5% on {len(rows) - worse - better}")  # fmt: skip
-first_losses = np.array([sk.train(False, epochs=1, seed=s).loss[0] for s in seeds])
-assert np.all(loss_bad < first_losses)  # the first version still lowers the loss every time
+within = len(rows) - worse - better
+print(f"first version ends >5% worse on {worse} seeds,", end=" ")
+print(f">5% better on {better}, within 5% on {within}")
+first_losses = np.array(
+    [sk.train(False, epochs=1, seed=s).loss[0] for s in seeds]
+)
+assert np.all(
+    loss_bad < first_losses
+)  # the first version still lowers the loss every time
 assert worse > better
 
 # %% [markdown]

@@ -72,14 +72,17 @@ assert check.max_error < 1e-6
 model, loss = tc.train(x, t)
 y = model.forward(x).ravel()
 accuracy = np.mean((y > 0.5) == (t.ravel() > 0.5))
-print(f"loss {loss[0]:.4f} -> {loss[-1]:.5f}; training accuracy {accuracy:.0%}")
+print(f"loss {loss[0]:.4f} -> {loss[-1]:.5f};", end=" ")
+print(f"training accuracy {accuracy:.0%}")
 check = loss_gradcheck(model, lambda m: tc.gradients(m, x, t))
 print("at the trained weights:", check)
 assert check.max_error < 1e-6
 assert loss[-1] < 0.01 * loss[0]
 
 # %% tags=["hide-input"]
-fig, ax = plt.subplots(1, 2, figsize=(10, 3.2), gridspec_kw={"width_ratios": [1.3, 1]})
+fig, ax = plt.subplots(
+    1, 2, figsize=(10, 3.2), gridspec_kw={"width_ratios": [1.3, 1]}
+)
 ax[0].semilogy(loss)
 ax[0].set_xlabel("epoch")
 ax[0].set_ylabel("½ Σ (ŷ - t)²")
@@ -121,7 +124,14 @@ def show(ax, title, img, fmt="{:.4f}"):
     m = np.abs(img).max() or 1.0
     ax.imshow(img, cmap="RdBu", vmin=-m, vmax=m)
     for (i, j), v in np.ndenumerate(img):
-        ax.text(j, i, fmt.format(v * 1e3), ha="center", va="center", fontsize=8)
+        ax.text(
+            j,
+            i,
+            fmt.format(v * 1e3),
+            ha="center",
+            va="center",
+            fontsize=8,
+        )
     ax.set_title(title, fontsize=10)
     ax.set_xticks([])
     ax.set_yticks([])

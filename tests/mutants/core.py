@@ -569,8 +569,8 @@ MUTANTS = [
         tests=SPEC_BACKWARD_TESTS,
         patches=_patch(
             "naive.py",
-            "    (t, _), (l, _) = geo.pads\n    h, w_ = geo.in_hw\n    return grad_xp",
-            "    (_, t), (_, l) = geo.pads\n    h, w_ = geo.in_hw\n    return grad_xp",
+            "    (t, _), (l, _) = pads\n    h, w = hw\n",
+            "    (_, t), (_, l) = pads\n    h, w = hw\n",
         ),
     ),
     Mutant(

@@ -1,0 +1,767 @@
+"""D7 — the features behind shipped gradient bugs: padding modes, ceil_mode pooling, and the
+transposed convolution's own gradients.
+
+Each statement is proven the way D5 proves the grid: ``L = Σ G ⊙ layer(...)``
+built as an exact polynomial (:class:`~derivations.polynomial.Poly`) from a
+forward pass written as its definition, differentiated term by term, and
+compared coefficient by coefficient with a closed form written apart from that
+forward pass, over a grid of configurations. Every statement has controls:
+the wrong formulas that frameworks and converters actually shipped, each of
+which must be rejected.
+
+* **Padding modes** (``reflect``, ``replicate``, ``circular``, PyTorch's
+  ``padding_mode``): the forward pass pads with :func:`numpy.pad` (its
+  ``reflect``, ``edge`` and ``wrap`` modes are PyTorch's three), then
+  convolves without padding. The input gradient is the gradient of the padded
+  input (the transposed convolution of D5) **folded back**: each entry
+  receives its own position's gradient plus that of every padded position
+  that copied it, written out per mode (:func:`fold`). The weight gradient is
+  D5's with the padded input in place of the zero-padded one.
+* **Average pooling with ``ceil_mode``, ``count_include_pad``,
+  ``divisor_override``**: the forward pass is the definition (the mean over
+  a window's positions inside the padded input, or inside the input, or the
+  sum over ``divisor_override``); the closed form is PyTorch's divisor
+  formula ``(min(h0 + k, H + p) - h0)·(...)``, clipped or not. Also the
+  number of windows under ``ceil_mode``.
+* **Max pooling with dilation, padding and ``ceil_mode``**: SymPy's ``Max``
+  over each window's entries (padding never wins), differentiated at a
+  tie-broken point (D5's method), against the routing of each ``G`` entry to
+  its window's first maximum.
+* **Transposed convolution**, ``y = conv_transpose2d(x, w, b)`` for every
+  ``output_padding``: ``∂L/∂x = conv2d(G, w)`` (the convolution it is the
+  adjoint of, cropped to ``x``'s size), ``∂L/∂w`` the convolution's weight
+  gradient with the roles of input and upstream gradient swapped (``G`` is
+  the input, ``x`` the upstream gradient), ``∂L/∂b = Σ G``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import sympy as sp
+
+from . import symbolic as S
+from .d5_grid import Config, _brute, tie_broken, weight_gradient
+from .polynomial import Poly
+from .proof import CORRELATION, METHOD_POLY, Proof, exactly_equal
+from .transpose_adjoint import output_padding_grid
+
+CASE = "D7"
+TITLE = "The features behind shipped bugs: padding modes, ceil_mode pooling, transposed gradients"
+SOURCES = (
+    "the framework definitions of `padding_mode` (`torch.nn.Conv2d`), `avg_pool2d` and "
+    "`max_pool2d` (`ceil_mode`, `count_include_pad`, `divisor_override`, `dilation`) and "
+    "`conv_transpose2d`; the bugs are listed on [Bugs that shipped](../bugs.md)"
+)
+CHECKED_BY = (
+    "tests `tests/test_d7_features.py` (the proven closed forms against `cnnref` at random "
+    "numbers, configuration by configuration) and the PyTorch oracle tests of the same features"
+)
+COST = 12.0
+NOTES = (
+    "Each control below is a formula that a framework, converter or course solution shipped; "
+    "[Bugs that shipped](../bugs.md) names them, with the report and the test that catches "
+    "the same mistake in code.",
+    "**Padding modes.** Reflect, replicate and circular padding copy entries of $x$ into the "
+    "border, so an entry's gradient is its own position's gradient plus that of every copy. "
+    "Along an axis of length $n$ padded by $t$ before and $b$ after, with $g$ the gradient of "
+    "the padded input (the transposed convolution of D5):\n\n$$\n"
+    "\\frac{\\partial L}{\\partial x_i} = \\begin{cases} "
+    + r" \\ ".join(
+        rf"{f} & \text{{{m}}}"
+        for m, f in (
+            (
+                "reflect",
+                r"g_{t+i} + [1 \le i \le t]\, g_{t-i} + [n-1-b \le i \le n-2]\, "
+                r"g_{t+2(n-1)-i}",
+            ),
+            ("replicate", r"g_{t+i} + [i = 0] \sum_{u<t} g_u + [i = n-1] \sum_{u \ge t+n} g_u"),
+            ("circular", r"g_{t+i} + [i \ge n-t]\, g_{i-(n-t)} + [i < b]\, g_{t+n+i}"),
+        )
+    )
+    + " \\end{cases}\n$$\n\nfirst along the rows, then along the columns.",
+    "**Pooling options.** A window $(i, j)$ starts at $h_0 = s_h i - p_h$, $w_0 = s_w j - p_w$; "
+    "with `ceil_mode` the last window may run up to $s - 1$ past the padded input but must "
+    "start inside the input or the leading padding. Average pooling divides by "
+    "`divisor_override` when given, else by the window's positions inside the padded input "
+    "(`count_include_pad`), else by its positions inside the input:\n\n$$\n"
+    "\\frac{\\partial L}{\\partial x_{rc}} = \\sum_{(i, j) \\ni (r, c)} "
+    "\\frac{G_{ij}}{D_{ij}}, \\qquad D_{ij} = (\\min(h_0 + k_h, H + p_h) - h_0)\\,"
+    "(\\min(w_0 + k_w, W + p_w) - w_0)\n$$\n\n"
+    "with `count_include_pad`; max pooling sends $G_{ij}$ to the first maximum of the "
+    "window's entries $x_{h_0 + d_h a,\\, w_0 + d_w b}$ inside the input.",
+    "**Transposed convolution.** $y = \\operatorname{conv\\_transpose2d}(x, w, b)$ is the "
+    "adjoint of $\\operatorname{conv2d}$, so its input gradient is the convolution itself, "
+    "and its weight gradient is the convolution's with the roles of input and upstream "
+    "gradient exchanged:\n\n$$\n"
+    "\\frac{\\partial L}{\\partial x} = \\operatorname{conv2d}(G, w)_{[:H_x,\\ :W_x]}, "
+    "\\qquad \\frac{\\partial L}{\\partial w_{co}} = \\operatorname{pad}_p(G)_o \\star "
+    "\\operatorname{dilate}_s(x_c), \\qquad \\frac{\\partial L}{\\partial b_o} = "
+    "\\sum_{ij} G_{oij}\n$$\n\n"
+    "(the correlation's taps $d$ apart, cropped to the kernel).",
+)
+
+NO_POOL = "none (pooling)"
+METHOD_MAX = (
+    "sympy.diff of SymPy's Max over each window at the tie-broken point; "
+    "coefficient comparison entry by entry"
+)
+
+
+def _record(key, title, statement, convention, method, outcomes, seconds, control=False):
+    """One record per statement (all must hold) or per control (none may be accepted)."""
+    if control:
+        accepted = [label for label, acc in outcomes if acc]
+        return Proof(
+            case=CASE,
+            key=f"D7.control.{key}",
+            title=title,
+            statement=statement,
+            convention=convention,
+            method=method,
+            control=True,
+            holds=bool(accepted) or not outcomes,
+            seconds=seconds,
+            details={"configurations": len(outcomes), "accepted": accepted},
+        )
+    failures = [label for label, holds in outcomes if not holds]
+    return Proof(
+        case=CASE,
+        key=f"D7.{key}",
+        title=title,
+        statement=statement,
+        convention=convention,
+        method=method,
+        holds=not failures and bool(outcomes),
+        seconds=seconds,
+        details={"configurations": len(outcomes), "failed": failures},
+    )
+
+
+def _loss(g: np.ndarray, y: np.ndarray) -> Poly:
+    return Poly.total(a * b for a, b in zip(g.reshape(-1), y.reshape(-1), strict=True))
+
+
+# padding modes -------------------------------------------------------------
+
+NUMPY_MODE = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def pad_forward(x: np.ndarray, pads, mode: str) -> np.ndarray:
+    """``x`` (C, H, W) padded by ``(top, bottom, left, right)`` as ``numpy.pad`` defines it."""
+    t, b, l, r = pads
+    return np.pad(x, ((0, 0), (t, b), (l, r)), mode=NUMPY_MODE[mode])
+
+
+def fold_axis(g: np.ndarray, before: int, after: int, n: int, mode: str, axis: int):
+    """The adjoint of padding one axis of length ``n``: entry ``i`` of the result is
+
+    * reflect:   ``g[t+i] + [1 ≤ i ≤ t]·g[t-i] + [n-1-b ≤ i ≤ n-2]·g[t+2(n-1)-i]``
+    * replicate: ``g[t+i] + [i = 0]·Σ_{u<t} g[u] + [i = n-1]·Σ_{u ≥ t+n} g[u]``
+    * circular:  ``g[t+i] + [i ≥ n-t]·g[i-(n-t)] + [i < b]·g[t+n+i]``
+
+    (``t``, ``b`` the padding before and after). Written from the copies each
+    padded position makes, not from :func:`pad_forward`.
+    """
+    t, b = before, after
+    g = np.moveaxis(g, axis, 0)
+    out = np.empty((n, *g.shape[1:]), dtype=object)
+    for i in range(n):
+        terms = [g[t + i]]
+        if mode == "reflect":
+            if 1 <= i <= t:
+                terms.append(g[t - i])
+            if n - 1 - b <= i <= n - 2:
+                terms.append(g[t + 2 * (n - 1) - i])
+        elif mode == "replicate":
+            if i == 0:
+                terms += list(g[:t])
+            if i == n - 1:
+                terms += list(g[t + n :])
+        elif mode == "circular":
+            if i >= n - t:
+                terms.append(g[i - (n - t)])
+            if i < b:
+                terms.append(g[t + n + i])
+        else:  # only the entries' own positions: the gradient of zero padding
+            pass
+        out[i] = _add(terms)
+    return np.moveaxis(out, 0, axis)
+
+
+def _add(terms):
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
+
+
+def fold(g: np.ndarray, pads, hw, mode: str) -> np.ndarray:
+    """``g`` (C, H + t + b, W + l + r), the gradient of the padded input, folded onto (C, H, W)."""
+    t, b, l, r = pads
+    rows = fold_axis(g, t, b, hw[0], mode, axis=1)
+    return fold_axis(rows, l, r, hw[1], mode, axis=2)
+
+
+@dataclass(frozen=True)
+class ModeConfig:
+    """A convolution with a non-zero padding mode: ``pads`` is ``(top, bottom, left, right)``."""
+
+    mode: str
+    conv: Config  # padding 0: the convolution after the padding
+
+    pads: tuple[int, int, int, int]
+
+    @property
+    def label(self) -> str:
+        return f"{self.mode}, pads {self.pads}, then {self.conv.label}"
+
+
+# (input, pads, kernel, stride, dilation, channels, groups)
+_MODE_GEOMETRIES = [
+    ((3, 4), (1, 1, 1, 1), (2, 3), (1, 1), (1, 1), (1, 2), 1),
+    ((4, 3), (2, 1, 0, 2), (3, 2), (2, 1), (1, 1), (2, 1), 1),
+    ((4, 5), (1, 2, 2, 1), (2, 2), (1, 2), (2, 1), (2, 2), 2),
+    ((5, 4), (0, 1, 1, 0), (3, 3), (2, 2), (1, 1), (1, 1), 1),
+    ((3, 3), (2, 2, 1, 2), (3, 2), (1, 3), (1, 2), (2, 4), 2),
+    ((4, 4), (3, 0, 0, 3), (2, 3), (3, 1), (2, 1), (1, 2), 1),
+]
+
+
+def mode_grid() -> list[ModeConfig]:
+    """Every mode with every geometry it allows (reflect needs padding < size, circular ≤)."""
+    out = []
+    for mode, (hw, pads, k, s, d, ch, g) in itertools.product(NUMPY_MODE, _MODE_GEOMETRIES):
+        limit = (lambda p, n: p < n) if mode == "reflect" else (lambda p, n: p <= n)
+        sizes = (hw[0], hw[0], hw[1], hw[1])
+        if not all(limit(p, n) for p, n in zip(pads, sizes, strict=True)):
+            continue
+        padded = (hw[0] + pads[0] + pads[1], hw[1] + pads[2] + pads[3])
+        conv = Config(padded, k, s, (0, 0), d, ch, g)
+        if conv.valid():
+            out.append(ModeConfig(mode, conv, pads))
+    return out
+
+
+def prove_mode(cfg: ModeConfig) -> tuple[dict[str, bool], dict[str, bool]]:
+    """Input and weight gradients through a padding mode; controls: the shipped mistakes."""
+    conv = cfg.conv
+    c, o = conv.channels
+    hw = (conv.in_hw[0] - cfg.pads[0] - cfg.pads[1], conv.in_hw[1] - cfg.pads[2] - cfg.pads[3])
+    x = S.variables("x", (c, *hw))
+    w = S.variables("w", (o, c // conv.groups, *conv.kernel))
+    xp = pad_forward(x, cfg.pads, cfg.mode)
+    y = S.conv2d(xp, w, stride=conv.stride, dilation=conv.dilation, groups=conv.groups)
+    g = S.variables("g", y.shape)
+    grads = _loss(g, y).gradient()
+    dx, dw = _brute(grads, x), _brute(grads, w)
+    padded_grad = S.conv_transpose2d(
+        g,
+        w,
+        stride=conv.stride,
+        output_padding=conv.remainder,
+        dilation=conv.dilation,
+        groups=conv.groups,
+    )
+    statements = {
+        "mode-input": exactly_equal(dx, fold(padded_grad, cfg.pads, hw, cfg.mode)),
+        "mode-weight": exactly_equal(dw, weight_gradient(xp, g, conv)),
+    }
+    controls = {"mode-not-folded": exactly_equal(dx, fold(padded_grad, cfg.pads, hw, "zeros"))}
+    if cfg.mode == "reflect":
+        # numpy's 'symmetric': the edge entry repeated, an off-by-one of reflect
+        controls["reflect-as-symmetric"] = exactly_equal(
+            dx, _fold_symmetric(padded_grad, cfg.pads, hw)
+        )
+    swapped = _swap_sides(cfg.pads)
+    if cfg.mode == "circular" and swapped != cfg.pads:
+        # the wrapped rows added where the other side's copies came from
+        controls["circular-wrong-side"] = exactly_equal(
+            dx, _shifted_fold(padded_grad, cfg.pads, hw)
+        )
+    return statements, controls
+
+
+def _swap_sides(pads):
+    t, b, l, r = pads
+    return b, t, r, l
+
+
+def _shifted_fold(g, pads, hw):
+    """Circular padding's copies folded as if the top strip had wrapped from the top rows."""
+    t, _, l, _ = pads
+    src_rows = [
+        (u - t) % hw[0] if t <= u < t + hw[0] else (t - 1 - u if u < t else u - t - hw[0])
+        for u in range(g.shape[1])
+    ]
+    src_cols = [
+        (v - l) % hw[1] if l <= v < l + hw[1] else (l - 1 - v if v < l else v - l - hw[1])
+        for v in range(g.shape[2])
+    ]
+    out = np.empty((g.shape[0], *hw), dtype=object)
+    for ch in range(g.shape[0]):
+        for i, j in np.ndindex(*hw):
+            parts = [
+                g[ch, u, v]
+                for u, su in enumerate(src_rows)
+                for v, sv in enumerate(src_cols)
+                if (su, sv) == (i, j)
+            ]
+            out[ch, i, j] = _add(parts)
+    return out
+
+
+def _fold_symmetric(g, pads, hw):
+    """The adjoint of numpy's 'symmetric' padding (edge repeated), by its index map."""
+    t, b, l, r = pads
+    src = np.pad(
+        np.arange(hw[0] * hw[1]).reshape(hw), ((t, b), (l, r)), mode="symmetric"
+    )  # which entry each padded position copies
+    out = np.empty((g.shape[0], *hw), dtype=object)
+    for ch in range(g.shape[0]):
+        for i, j in np.ndindex(*hw):
+            out[ch, i, j] = _add(list(g[ch][src == i * hw[1] + j]))
+    return out
+
+
+# pooling -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PoolConfig:
+    """A pooling over one channel; ``divisor`` is ``divisor_override`` (None: not given)."""
+
+    in_hw: tuple[int, int]
+    kernel: tuple[int, int]
+    stride: tuple[int, int]
+    padding: tuple[int, int]
+    dilation: tuple[int, int] = (1, 1)
+    ceil_mode: bool = False
+    count_include_pad: bool = True
+    divisor: int | None = None
+
+    @property
+    def label(self) -> str:
+        return (
+            f"input {self.in_hw}, kernel {self.kernel}, stride {self.stride}, padding "
+            f"{self.padding}, dilation {self.dilation}, ceil_mode {self.ceil_mode}, "
+            f"count_include_pad {self.count_include_pad}, divisor_override {self.divisor}"
+        )
+
+    def windows(self, axis: int) -> list[int]:
+        """The window starts (in input coordinates) on one axis, by the definition:
+        a window starts inside the input or its leading padding, and ends inside the padded
+        input, or with ``ceil_mode`` at most ``s - 1`` past it."""
+        n, k, s, p, d = (
+            v[axis] for v in (self.in_hw, self.kernel, self.stride, self.padding, self.dilation)
+        )
+        span = d * (k - 1) + 1
+        reach = n + p + (s - 1 if self.ceil_mode else 0)
+        return [
+            s * i - p for i in range(n + 2 * p + 1) if s * i - p < n and s * i - p + span <= reach
+        ]
+
+
+def pytorch_out_size(n, k, s, p, d, ceil_mode) -> int:
+    """PyTorch's pooling output size: ``⌊(n + 2p - d(k-1) - 1 + (s-1 if ceil)) / s⌋ + 1``, one
+    fewer when ``ceil_mode`` would start the last window in the trailing padding."""
+    out = (n + 2 * p - d * (k - 1) - 1 + (s - 1 if ceil_mode else 0)) // s + 1
+    if ceil_mode and (out - 1) * s >= n + p:
+        out -= 1
+    return out
+
+
+def pytorch_sizes(cfg: PoolConfig) -> list[int]:
+    """:func:`pytorch_out_size` on both axes."""
+    fields = (cfg.in_hw, cfg.kernel, cfg.stride, cfg.padding, cfg.dilation)
+    return [pytorch_out_size(*(v[a] for v in fields), cfg.ceil_mode) for a in (0, 1)]
+
+
+def avg_forward(x: np.ndarray, cfg: PoolConfig) -> np.ndarray:
+    """The definition: each window's entries inside the input, summed, over the count of its
+    positions inside the padded input (``count_include_pad``) or inside the input, or over
+    ``divisor_override``."""
+    (h, w), (kh, kw), (ph, pw) = cfg.in_hw, cfg.kernel, cfg.padding
+    rows, cols = cfg.windows(0), cfg.windows(1)
+    out = np.empty((len(rows), len(cols)), dtype=object)
+    for (i, r0), (j, c0) in itertools.product(enumerate(rows), enumerate(cols)):
+        cells = [(r, c) for r in range(r0, r0 + kh) for c in range(c0, c0 + kw)]
+        inside = [(r, c) for r, c in cells if 0 <= r < h and 0 <= c < w]
+        padded = [(r, c) for r, c in cells if -ph <= r < h + ph and -pw <= c < w + pw]
+        count = cfg.divisor or len(padded if cfg.count_include_pad else inside)
+        out[i, j] = _add([x[r, c] for r, c in inside]) * sp.Rational(1, count)
+    return out
+
+
+def pytorch_divisor(cfg: PoolConfig, r0: int, c0: int, full_kernel: bool = False) -> int:
+    """PyTorch's formula: ``(min(h0 + k, H + p) - h0)·(…)``, clipped to the input when
+    ``count_include_pad`` is off; ``divisor_override`` wins. ``full_kernel``: ``kh·kw``."""
+    (h, w), (kh, kw), (ph, pw) = cfg.in_hw, cfg.kernel, cfg.padding
+    if cfg.divisor:
+        return cfg.divisor
+    if full_kernel:
+        return kh * kw
+    r1, c1 = min(r0 + kh, h + ph), min(c0 + kw, w + pw)
+    if cfg.count_include_pad:
+        return (r1 - r0) * (c1 - c0)
+    return (min(r1, h) - max(r0, 0)) * (min(c1, w) - max(c0, 0))
+
+
+def avg_backward(g: np.ndarray, cfg: PoolConfig, divisor=pytorch_divisor) -> np.ndarray:
+    """``∂L/∂x[r, c] = Σ_{windows (i, j) holding (r, c)} G[i, j] / divisor(i, j)``."""
+    (h, w), (kh, kw) = cfg.in_hw, cfg.kernel
+    terms = {(r, c): [] for r in range(h) for c in range(w)}
+    for (i, r0), (j, c0) in itertools.product(
+        enumerate(cfg.windows(0)), enumerate(cfg.windows(1))
+    ):
+        share = g[i, j] * sp.Rational(1, divisor(cfg, r0, c0))
+        for r in range(max(r0, 0), min(r0 + kh, h)):
+            for c in range(max(c0, 0), min(c0 + kw, w)):
+                terms[r, c].append(share)
+    out = np.empty((h, w), dtype=object)
+    for (r, c), parts in terms.items():
+        out[r, c] = _add(parts) if parts else Poly()
+    return out
+
+
+def avg_grid() -> list[PoolConfig]:
+    out = []
+    for (h, w), k, s, ceil, cip, div in itertools.product(
+        [(5, 4), (4, 7)],
+        [(2, 2), (3, 2), (2, 3), (3, 3)],
+        [(2, 2), (3, 1)],
+        (False, True),
+        (True, False),
+        (None, 5),
+    ):
+        for p in sorted({(0, 0), (k[0] // 2, k[1] // 2), (k[0] // 2, 0)}):
+            out.append(PoolConfig((h, w), k, s, p, (1, 1), ceil, cip, div))
+    return out
+
+
+def prove_avg(cfg: PoolConfig) -> tuple[dict[str, bool], dict[str, bool]]:
+    x = S.variables("x", cfg.in_hw)
+    y = avg_forward(x, cfg)
+    g = S.variables("g", y.shape)
+    dx = _brute(_loss(g, y), x)
+    sizes = pytorch_sizes(cfg)
+    statements = {
+        "avg-backward": exactly_equal(dx, avg_backward(g, cfg)),
+        "pool-output-size": sizes == [len(cfg.windows(0)), len(cfg.windows(1))],
+    }
+    controls = {}
+    starts = list(itertools.product(cfg.windows(0), cfg.windows(1)))
+    if any(pytorch_divisor(cfg, *s0) != pytorch_divisor(cfg, *s0, True) for s0 in starts):
+        full = avg_backward(g, cfg, lambda c, r0, c0: pytorch_divisor(c, r0, c0, True))
+        controls["avg-full-kernel-divisor"] = exactly_equal(dx, full)
+    if cfg.divisor and not cfg.count_include_pad:
+        ignored = PoolConfig(
+            cfg.in_hw,
+            cfg.kernel,
+            cfg.stride,
+            cfg.padding,
+            cfg.dilation,
+            cfg.ceil_mode,
+            False,
+            None,
+        )
+        controls["avg-override-ignored"] = exactly_equal(dx, avg_backward(g, ignored))
+    if cfg.ceil_mode and sizes != _without_drop(cfg):
+        # the last window kept although it starts in the trailing padding
+        controls["ceil-window-in-padding"] = _without_drop(cfg) == [
+            len(cfg.windows(0)),
+            len(cfg.windows(1)),
+        ]
+    return statements, controls
+
+
+def _without_drop(cfg: PoolConfig) -> list[int]:
+    """The ceil_mode size without PyTorch's rule that drops a window starting in the padding."""
+    return [
+        (n + 2 * p - d * (k - 1) - 1 + s - 1) // s + 1
+        for n, k, s, p, d in zip(
+            cfg.in_hw, cfg.kernel, cfg.stride, cfg.padding, cfg.dilation, strict=True
+        )
+    ]
+
+
+def max_grid() -> list[PoolConfig]:
+    out = []
+    for (h, w), k, s, d, ceil in itertools.product(
+        [(5, 4)],
+        [(2, 2), (3, 2)],
+        [(1, 1), (2, 1)],
+        [(1, 1), (2, 1)],
+        (False, True),
+    ):
+        for p in sorted({(0, 0), (k[0] // 2, k[1] // 2)}):
+            cfg = PoolConfig((h, w), k, s, p, d, ceil)
+            if cfg.windows(0) and cfg.windows(1):
+                out.append(cfg)
+    return out
+
+
+def _cells(cfg: PoolConfig, r0: int, c0: int) -> list[tuple[int, int]]:
+    """A max-pool window's input positions, taps ``d`` apart, in row-major order."""
+    (h, w), (kh, kw), (dh, dw) = cfg.in_hw, cfg.kernel, cfg.dilation
+    return [
+        (r0 + a * dh, c0 + b * dw)
+        for a in range(kh)
+        for b in range(kw)
+        if 0 <= r0 + a * dh < h and 0 <= c0 + b * dw < w
+    ]
+
+
+def max_routing(values: np.ndarray, g: np.ndarray, cfg: PoolConfig, last=False) -> np.ndarray:
+    """Each ``G`` entry sent to its window's first (or, for the control, last) maximum."""
+    out = {(r, c): [] for r, c in np.ndindex(*cfg.in_hw)}
+    for (i, r0), (j, c0) in itertools.product(
+        enumerate(cfg.windows(0)), enumerate(cfg.windows(1))
+    ):
+        cells = _cells(cfg, r0, c0)
+        best = max(values[cell] for cell in cells)
+        winners = [cell for cell in cells if values[cell] == best]
+        out[winners[-1] if last else winners[0]].append(g[i, j])
+    result = np.empty(cfg.in_hw, dtype=object)
+    for cell, parts in out.items():
+        result[cell] = _add(parts) if parts else Poly()
+    return result
+
+
+def max_gradient(values: np.ndarray, g: np.ndarray, cfg: PoolConfig) -> np.ndarray:
+    """``sympy.diff`` of ``Σ G ⊙ Max(window)`` at the tie-broken point, entry by entry."""
+    point = tie_broken(values[None])[0]
+    names = S.symbols("x", values.shape)
+    windows = list(itertools.product(enumerate(cfg.windows(0)), enumerate(cfg.windows(1))))
+    dx = np.empty(values.shape, dtype=object)
+    for m in np.ndindex(values.shape):
+        terms = []
+        for (i, r0), (j, c0) in windows:
+            cells = _cells(cfg, r0, c0)
+            if m not in cells:
+                continue
+            y = sp.Max(*(names[m] if cell == m else point[cell] for cell in cells))
+            slope = sp.Rational(sp.diff(y, names[m]).xreplace({names[m]: point[m]}))
+            if slope != 0:
+                terms.append(S.scale(g[i, j], slope.p, slope.q))
+        dx[m] = S.total(terms)
+    return dx
+
+
+def prove_max(cfg: PoolConfig) -> tuple[dict[str, bool], dict[str, bool]]:
+    h, w = cfg.in_hw
+    values = np.array([[(3 * i + 5 * j) % 4 for j in range(w)] for i in range(h)])
+    g = S.variables("g", (len(cfg.windows(0)), len(cfg.windows(1))))
+    dx = max_gradient(values, g, cfg)
+    sizes = pytorch_sizes(cfg)
+    statements = {
+        "max-backward": exactly_equal(dx, max_routing(values, g, cfg)),
+        "pool-output-size": sizes == [len(cfg.windows(0)), len(cfg.windows(1))],
+    }
+    controls = {}
+    last = max_routing(values, g, cfg, last=True)
+    if not exactly_equal(max_routing(values, g, cfg), last):  # some window has a tie
+        controls["max-to-last-maximum"] = exactly_equal(dx, last)
+    return statements, controls
+
+
+# transposed convolution ------------------------------------------------------
+
+
+def prove_transpose(tcfg) -> tuple[dict[str, bool], dict[str, bool]]:
+    """Gradients of ``y = conv_transpose2d(x, w, b)`` for one geometry and output_padding."""
+    c, o = tcfg.channels  # the convolution it is the adjoint of: c -> o; so x has o channels
+    x = S.variables("x", (o, *tcfg.grad_hw))
+    w = S.variables("w", (o, c // tcfg.groups, *tcfg.kernel))
+    b = S.variables("b", (c,))
+    kw = dict(stride=tcfg.stride, padding=tcfg.padding, dilation=tcfg.dilation, groups=tcfg.groups)
+    y = S.conv_transpose2d(x, w, b, output_padding=tcfg.output_padding, **kw)
+    g = S.variables("g", y.shape)
+    grads = _loss(g, y).gradient()
+    dx, dw, db = _brute(grads, x), _brute(grads, w), _brute(grads, b)
+    hx, wx = tcfg.grad_hw
+    conv = Config(
+        tcfg.in_hw, tcfg.kernel, tcfg.stride, tcfg.padding, tcfg.dilation, (c, o), tcfg.groups
+    )
+    statements = {
+        "transpose-input": exactly_equal(dx, S.conv2d(g, w, **kw)[:, :hx, :wx]),
+        "transpose-weight": exactly_equal(dw, weight_gradient(g, x, conv)),
+        "transpose-bias": exactly_equal(db, np.array([S.total(list(gc.reshape(-1))) for gc in g])),
+    }
+    swapped = Config(
+        tcfg.in_hw, tcfg.kernel, tcfg.dilation, tcfg.padding, tcfg.stride, (c, o), tcfg.groups
+    )
+    controls = {}
+    if tcfg.stride != tcfg.dilation:
+        try:
+            accepted = exactly_equal(dw, weight_gradient(g, x, swapped))
+        except ValueError:  # the swapped taps do not even fill a kernel
+            accepted = False
+        controls["transpose-stride-dilation-swapped"] = accepted
+    rotated = S.conv2d(g, S.rot180(w), **kw)[:, :hx, :wx]
+    controls["transpose-input-rotated"] = exactly_equal(dx, rotated)
+    return statements, controls
+
+
+# the case --------------------------------------------------------------------
+
+FOLD = {
+    "reflect": r"g_{t+i} + [1 \le i \le t]\, g_{t-i} + [n-1-b \le i \le n-2]\, g_{t+2(n-1)-i}",
+    "replicate": r"g_{t+i} + [i = 0] \sum_{u<t} g_u + [i = n-1] \sum_{u \ge t+n} g_u",
+    "circular": r"g_{t+i} + [i \ge n-t]\, g_{i-(n-t)} + [i < b]\, g_{t+n+i}",
+}
+STATEMENTS = {
+    "mode-input": (
+        CORRELATION,
+        "Padding modes: the input gradient folds the padded input's gradient back",
+        r"\frac{\partial L}{\partial x} = \operatorname{fold}_{\mathrm{mode}}\bigl("
+        r"\operatorname{conv\_transpose2d}(G, w)\bigr),\ \text{per axis of length } n "
+        r"\text{ padded by } t, b:\ \ "
+        + r" \quad ".join(rf"\text{{{m}: }} {f}" for m, f in FOLD.items()),
+    ),
+    "mode-weight": (
+        CORRELATION,
+        "Padding modes: the weight gradient reads the padded input",
+        r"\frac{\partial L}{\partial w_{oc}} = \operatorname{pad}_{\mathrm{mode}}(x)_c "
+        r"\star \operatorname{dilate}_s(G_o)\ "
+        r"\text{(taps } d \text{ apart, cropped to the kernel)}",
+    ),
+    "avg-backward": (
+        NO_POOL,
+        "Average pooling, every option: the gradient over PyTorch's divisor",
+        r"\frac{\partial L}{\partial x_{rc}} = \sum_{(i,j) \ni (r,c)} \frac{G_{ij}}{D_{ij}},\ "
+        r"D_{ij} = \begin{cases} \text{divisor\_override} & \text{if given} \\ "
+        r"(\min(h_0 + k_h, H + p_h) - h_0)(\min(w_0 + k_w, W + p_w) - w_0) & "
+        r"\text{count\_include\_pad} \\ "
+        r"(\min(h_0 + k_h, H) - \max(h_0, 0))(\min(w_0 + k_w, W) - \max(w_0, 0)) & "
+        r"\text{otherwise} \end{cases}",
+    ),
+    "pool-output-size": (
+        NO_POOL,
+        "Pooling output size with ceil_mode: the windows that start inside the input",
+        r"H_o = \Bigl\lfloor \tfrac{H + 2p - d(k-1) - 1 + (s-1)}{s} \Bigr\rfloor + 1 - "
+        r"\bigl[(H_o' - 1)\,s \ge H + p\bigr] = \#\{i : s i - p < H,\ s i - p + d(k-1) + 1 "
+        r"\le H + p + s - 1\}",
+    ),
+    "max-backward": (
+        NO_POOL,
+        "Max pooling with dilation, padding and ceil_mode: the gradient to the first maximum",
+        r"\frac{\partial}{\partial x_m} \sum_{ij} G_{ij} \max_{q \in W_{ij}} x_q \,\Big|"
+        r"_{x = v - \varepsilon\,\mathrm{pos}} = \sum_{(i,j):\ m = \operatorname{argmax}^"
+        r"{\mathrm{first}}_{q \in W_{ij}} v_q} G_{ij},\ W_{ij} = \{(s_h i - p_h + d_h a,\ "
+        r"s_w j - p_w + d_w b)\} \cap \text{input}",
+    ),
+    "transpose-input": (
+        CORRELATION,
+        "Transposed convolution: its input gradient is the convolution",
+        r"y = \operatorname{conv\_transpose2d}(x, w, b;\ op):\quad \frac{\partial L}"
+        r"{\partial x} = \operatorname{conv2d}(G, w)_{[:H_x,\ :W_x]}",
+    ),
+    "transpose-weight": (
+        CORRELATION,
+        "Transposed convolution: its weight gradient swaps the roles of input and gradient",
+        r"\frac{\partial L}{\partial w_{co}} = \operatorname{pad}_p(G)_{o} \star "
+        r"\operatorname{dilate}_s(x_c)\ \text{(taps } d \text{ apart, cropped to the kernel)}",
+    ),
+    "transpose-bias": (
+        CORRELATION,
+        "Transposed convolution: the bias gradient",
+        r"\frac{\partial L}{\partial b_o} = \sum_{ij} G_{oij}",
+    ),
+}
+CONTROLS = {
+    "mode-not-folded": (
+        "Control: the padding mode's gradient not folded back (zero padding's gradient)",
+        r"\frac{\partial L}{\partial x_{ci}} = g_{c,\,t+i}",
+    ),
+    "reflect-as-symmetric": (
+        "Control: reflect folded as if the edge were repeated (numpy's 'symmetric')",
+        r"\operatorname{fold}_{\mathrm{symmetric}}",
+    ),
+    "circular-wrong-side": (
+        "Control: circular padding folded from the wrong side",
+        r"\operatorname{fold}_{\mathrm{circular}} \text{ with } (t, b) \text{ swapped}",
+    ),
+    "avg-full-kernel-divisor": (
+        "Control: every average-pooling window divided by k_h k_w",
+        r"D_{ij} = k_h k_w",
+    ),
+    "avg-override-ignored": (
+        "Control: divisor_override ignored when count_include_pad is off",
+        r"D_{ij} = \#(W_{ij} \cap \text{input})",
+    ),
+    "ceil-window-in-padding": (
+        "Control: ceil_mode keeps a window that starts in the trailing padding",
+        r"H_o = \lceil (H + 2p - d(k-1) - 1) / s \rceil + 1",
+    ),
+    "max-to-last-maximum": (
+        "Control: a tied max-pool gradient sent to the last maximum",
+        r"\sum_{(i,j):\ m = \operatorname{argmax}^{\mathrm{last}}} G_{ij}",
+    ),
+    "transpose-stride-dilation-swapped": (
+        "Control: the transposed convolution's weight gradient with stride and dilation swapped",
+        r"\frac{\partial L}{\partial w_{co}} = \operatorname{pad}_p(G)_{o} \star "
+        r"\operatorname{dilate}_d(x_c)\ \text{(taps } s \text{ apart)}",
+    ),
+    "transpose-input-rotated": (
+        "Control: the transposed convolution's input gradient with the kernel rotated",
+        r"\frac{\partial L}{\partial x} = \operatorname{conv2d}(G, \operatorname{rot180}(w))",
+    ),
+}
+METHODS = {"max-backward": METHOD_MAX, "max-to-last-maximum": METHOD_MAX}
+
+
+def run() -> list[Proof]:
+    """Prove every statement over its grid; one record per statement and per control."""
+    parts = [
+        (mode_grid(), prove_mode),
+        (avg_grid(), prove_avg),
+        (max_grid(), prove_max),
+        (output_padding_grid(), prove_transpose),
+    ]
+    results: dict[str, list] = {}
+    controls: dict[str, list] = {}
+    seconds: dict[str, float] = {}
+    for configs, prover in parts:
+        start = time.perf_counter()
+        keys = set()
+        for cfg in configs:
+            statements, accepted = prover(cfg)
+            for key, holds in statements.items():
+                results.setdefault(key, []).append((cfg.label, holds))
+                keys.add(key)
+            for key, acc in accepted.items():
+                controls.setdefault(key, []).append((cfg.label, acc))
+                keys.add(key)
+        for key in keys:
+            seconds[key] = (time.perf_counter() - start) / len(keys)
+    proofs = [
+        _record(
+            key,
+            title,
+            statement,
+            convention,
+            METHODS.get(key, METHOD_POLY),
+            results.get(key, []),
+            seconds.get(key, 0.0),
+        )
+        for key, (convention, title, statement) in STATEMENTS.items()
+    ]
+    for key, (title, statement) in CONTROLS.items():
+        convention = NO_POOL if key.startswith(("avg", "ceil", "max")) else CORRELATION
+        proofs.append(
+            _record(
+                key,
+                title,
+                statement,
+                convention,
+                METHODS.get(key, METHOD_POLY),
+                controls.get(key, []),
+                seconds.get(key, 0.0),
+                control=True,
+            )
+        )
+    return proofs
