@@ -246,19 +246,17 @@ def mode_grid() -> list[ModeConfig]:
     return out
 
 
-def prove_mode(cfg: ModeConfig) -> tuple[dict[str, bool], dict[str, bool]]:
-    """Input and weight gradients through a padding mode; controls: the shipped mistakes."""
+def mode_closed_forms(cfg: ModeConfig) -> dict[str, np.ndarray]:
+    """The symbols ``x``, ``w``, ``g`` (upstream) and the closed forms ``dx``, ``dw``, with
+    ``padded`` (the gradient of the padded input) and ``xp`` (the padded input)."""
     conv = cfg.conv
     c, o = conv.channels
     hw = (conv.in_hw[0] - cfg.pads[0] - cfg.pads[1], conv.in_hw[1] - cfg.pads[2] - cfg.pads[3])
     x = S.variables("x", (c, *hw))
     w = S.variables("w", (o, c // conv.groups, *conv.kernel))
+    g = S.variables("g", (o, *conv.out_hw))
     xp = pad_forward(x, cfg.pads, cfg.mode)
-    y = S.conv2d(xp, w, stride=conv.stride, dilation=conv.dilation, groups=conv.groups)
-    g = S.variables("g", y.shape)
-    grads = _loss(g, y).gradient()
-    dx, dw = _brute(grads, x), _brute(grads, w)
-    padded_grad = S.conv_transpose2d(
+    padded = S.conv_transpose2d(
         g,
         w,
         stride=conv.stride,
@@ -266,9 +264,30 @@ def prove_mode(cfg: ModeConfig) -> tuple[dict[str, bool], dict[str, bool]]:
         dilation=conv.dilation,
         groups=conv.groups,
     )
+    dx = fold(padded, cfg.pads, hw, cfg.mode)
+    return {
+        "x": x,
+        "w": w,
+        "g": g,
+        "xp": xp,
+        "padded": padded,
+        "dx": dx,
+        "dw": weight_gradient(xp, g, conv),
+    }
+
+
+def prove_mode(cfg: ModeConfig) -> tuple[dict[str, bool], dict[str, bool]]:
+    """Input and weight gradients through a padding mode; controls: the shipped mistakes."""
+    conv = cfg.conv
+    forms = mode_closed_forms(cfg)
+    x, w, g, xp, padded_grad = (forms[k] for k in ("x", "w", "g", "xp", "padded"))
+    hw = x.shape[1:]
+    y = S.conv2d(xp, w, stride=conv.stride, dilation=conv.dilation, groups=conv.groups)
+    grads = _loss(g, y).gradient()
+    dx, dw = _brute(grads, x), _brute(grads, w)
     statements = {
-        "mode-input": exactly_equal(dx, fold(padded_grad, cfg.pads, hw, cfg.mode)),
-        "mode-weight": exactly_equal(dw, weight_gradient(xp, g, conv)),
+        "mode-input": exactly_equal(dx, forms["dx"]),
+        "mode-weight": exactly_equal(dw, forms["dw"]),
     }
     controls = {"mode-not-folded": exactly_equal(dx, fold(padded_grad, cfg.pads, hw, "zeros"))}
     if cfg.mode == "reflect":
@@ -571,25 +590,44 @@ def prove_max(cfg: PoolConfig) -> tuple[dict[str, bool], dict[str, bool]]:
 # transposed convolution ------------------------------------------------------
 
 
-def prove_transpose(tcfg) -> tuple[dict[str, bool], dict[str, bool]]:
-    """Gradients of ``y = conv_transpose2d(x, w, b)`` for one geometry and output_padding."""
+def transpose_closed_forms(tcfg) -> dict[str, np.ndarray]:
+    """Symbols ``x``, ``w``, ``b``, ``g`` (upstream) and the closed forms ``dx``, ``dw``, ``db``
+    of ``y = conv_transpose2d(x, w, b)``, for one geometry and output_padding."""
     c, o = tcfg.channels  # the convolution it is the adjoint of: c -> o; so x has o channels
     x = S.variables("x", (o, *tcfg.grad_hw))
     w = S.variables("w", (o, c // tcfg.groups, *tcfg.kernel))
     b = S.variables("b", (c,))
+    g = S.variables("g", (c, *tcfg.in_hw))
     kw = dict(stride=tcfg.stride, padding=tcfg.padding, dilation=tcfg.dilation, groups=tcfg.groups)
-    y = S.conv_transpose2d(x, w, b, output_padding=tcfg.output_padding, **kw)
-    g = S.variables("g", y.shape)
-    grads = _loss(g, y).gradient()
-    dx, dw, db = _brute(grads, x), _brute(grads, w), _brute(grads, b)
     hx, wx = tcfg.grad_hw
     conv = Config(
         tcfg.in_hw, tcfg.kernel, tcfg.stride, tcfg.padding, tcfg.dilation, (c, o), tcfg.groups
     )
+    return {
+        "x": x,
+        "w": w,
+        "b": b,
+        "g": g,
+        "dx": S.conv2d(g, w, **kw)[:, :hx, :wx],
+        "dw": weight_gradient(g, x, conv),
+        "db": np.array([S.total(list(gc.reshape(-1))) for gc in g]),
+    }
+
+
+def prove_transpose(tcfg) -> tuple[dict[str, bool], dict[str, bool]]:
+    """Gradients of ``y = conv_transpose2d(x, w, b)`` for one geometry and output_padding."""
+    forms = transpose_closed_forms(tcfg)
+    x, w, b, g = (forms[k] for k in ("x", "w", "b", "g"))
+    c, o = tcfg.channels
+    kw = dict(stride=tcfg.stride, padding=tcfg.padding, dilation=tcfg.dilation, groups=tcfg.groups)
+    y = S.conv_transpose2d(x, w, b, output_padding=tcfg.output_padding, **kw)
+    grads = _loss(g, y).gradient()
+    dx, dw, db = _brute(grads, x), _brute(grads, w), _brute(grads, b)
+    hx, wx = tcfg.grad_hw
     statements = {
-        "transpose-input": exactly_equal(dx, S.conv2d(g, w, **kw)[:, :hx, :wx]),
-        "transpose-weight": exactly_equal(dw, weight_gradient(g, x, conv)),
-        "transpose-bias": exactly_equal(db, np.array([S.total(list(gc.reshape(-1))) for gc in g])),
+        "transpose-input": exactly_equal(dx, forms["dx"]),
+        "transpose-weight": exactly_equal(dw, forms["dw"]),
+        "transpose-bias": exactly_equal(db, forms["db"]),
     }
     swapped = Config(
         tcfg.in_hw, tcfg.kernel, tcfg.dilation, tcfg.padding, tcfg.stride, (c, o), tcfg.groups

@@ -131,6 +131,38 @@ def mutant_table() -> str:
     return "\n".join(lines)
 
 
+def shipped_bugs() -> str:
+    """ "Bugs that shipped": each report, the mutant that reproduces it, its killer, the proof."""
+    if not MUTANTS.exists():
+        return "*No mutation run recorded: run `make mutate`.*"
+    rows = [r for r in json.loads(MUTANTS.read_text())["mutants"] if r.get("report")]
+    killed = sum(r["status"] == "killed" for r in rows)
+    out = [
+        f"**{killed} of {len(rows)} shipped bugs caught** by the tests in the last "
+        "`make mutate` run.",
+        "",
+    ]
+    for r in sorted(rows, key=lambda r: (r["report"]["framework"].lower(), r["name"])):
+        report = r["report"]
+        killer = (r.get("killed_by") or "not killed").replace("tests/", "")
+        out += [
+            f"### {report['framework']}: {_plain(report['headline'])}",
+            "",
+            f"Report: [{_plain(report['title'])}]({report['url']}).",
+            "",
+            f"**What went wrong.** {_plain(report['what'])}",
+            "",
+            f"**The mutant.** `{r['name']}` puts the same mistake into cnnref: "
+            f"{_plain(r['description'])}. **Caught by** `{killer}`.",
+            "",
+            "**The right formula**, proven:",
+            "",
+            f"<!-- cnnref:verdict {report['statement']} -->",
+            "",
+        ]
+    return "\n".join(out)
+
+
 def summary() -> str:
     """The home page's numbers: proofs, controls, mutants, tests of the last run."""
     proven = statements = rejected = controls = 0
@@ -178,6 +210,7 @@ MARKERS = {
     "<!-- cnnref:benchmark-figure -->": benchmark_figure,
     "<!-- cnnref:test-report -->": test_report_table,
     "<!-- cnnref:mutants -->": mutant_table,
+    "<!-- cnnref:shipped-bugs -->": shipped_bugs,
 }
 
 
@@ -215,10 +248,10 @@ def verdict_box(key: str, records: dict[str, dict]) -> str:
 
 
 def on_page_markdown(markdown: str, page, config, files) -> str:
-    if VERDICT.search(markdown):
-        records = _records()
-        markdown = VERDICT.sub(lambda m: verdict_box(m.group(1), records), markdown)
     for marker, table in MARKERS.items():
         if marker in markdown:
             markdown = markdown.replace(marker, table())
+    if VERDICT.search(markdown):  # after the tables, which may hold verdict markers
+        records = _records()
+        markdown = VERDICT.sub(lambda m: verdict_box(m.group(1), records), markdown)
     return markdown

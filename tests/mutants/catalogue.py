@@ -11,10 +11,10 @@ negative control) must reject.
 
 from __future__ import annotations
 
-from . import core, general, symbolic, training
+from . import core, general, symbolic, training, zoo
 from .model import Mutant
 
-PARTS = (core, training, symbolic, general)
+PARTS = (core, training, symbolic, general, zoo)
 
 
 def all_mutants() -> list[Mutant]:

@@ -7,6 +7,7 @@ net under the net.
 
 from __future__ import annotations
 
+from . import reports
 from .model import Mutant, Patch
 
 SIGNAL = "tests/test_signal.py"
@@ -190,6 +191,7 @@ MUTANTS = [
             "        conv_transpose_output_size(n, k, s, p, op, d)\n",
             "        conv_transpose_output_size(n, k, s, p, 0, d)\n",
         ),
+        report=reports.OUTPUT_PADDING,
     ),
     Mutant(
         name="transpose-delta-padded-one-too-few",
@@ -310,6 +312,7 @@ MUTANTS = [
             "grad_w = np.matmul(dy, columns.im2col(x, geo)[:1].transpose(0, 2, 1))"
             ".reshape(w.shape)",
         ),
+        report=reports.GROUPS_WEIGHT,
     ),
     Mutant(
         name="dw-dilation-ignored",
@@ -393,6 +396,7 @@ MUTANTS = [
             "        rows = slice(a * dh, a * dh + ho)\n        for b in range(kw):\n"
             "            gxp[:, :, rows, b * dw : b * dw + wo] += ",
         ),
+        report=reports.STRIDE_NOT_MULTIPLIED,
     ),
     Mutant(
         name="taps-dilation-ignored",
@@ -436,6 +440,7 @@ MUTANTS = [
             "    gxp = np.zeros((geo.in_channels, n, sh * (ho - 1) + dh * (kh - 1) + 1, "
             "geo.padded_hw[1]), dtype=grad_cols.dtype)\n",
         ),
+        report=reports.REMAINDER_ROWS,
     ),
     Mutant(
         name="taps-delta-padded-one-too-many",

@@ -16,6 +16,7 @@ Nothing here writes to the project's own tree.
 from __future__ import annotations
 
 import importlib
+import json
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,23 @@ class Patch:
 
 
 @dataclass(frozen=True)
+class Report:
+    """The public report of a bug that shipped, which a mutant reproduces.
+
+    ``statement`` is the key of the proof record that states the right
+    formula (``"D7.avg-backward"``); the site's "Bugs that shipped" page shows
+    it beside the report, the mutant and the test that kills it.
+    """
+
+    framework: str  # where it shipped, e.g. "PyTorch (torch.compile)"
+    headline: str  # a few words: what was wrong
+    title: str  # the report's own title
+    url: str
+    what: str  # what went wrong, in the project's words (one line)
+    statement: str
+
+
+@dataclass(frozen=True)
 class Mutant:
     """One plausible bug, where it goes, where the idea comes from, which tests must see it.
 
@@ -52,6 +70,7 @@ class Mutant:
     tests: tuple[str, ...]
     patches: tuple[Patch, ...] = ()
     runtime: str | None = None  # "module:function", called in the test process
+    report: Report | None = None  # the shipped bug it reproduces, if it is one
 
     def problems(self, root: Path) -> list[str]:
         """Everything wrong with this entry against the tree at ``root`` (empty when usable)."""
@@ -66,6 +85,8 @@ class Mutant:
         for test in self.tests:
             if not (root / test.split("::")[0]).is_file():
                 found.append(f"{self.name}: test file of {test!r} does not exist")
+        if self.report is not None:
+            found += _report_problems(self.name, self.report, root)
         if bool(self.patches) == bool(self.runtime):
             found.append(f"{self.name}: give either source patches or a runtime function")
         for patch in self.patches:
@@ -87,6 +108,22 @@ class Mutant:
         """Apply the source patches to the copy of the project at ``tree``."""
         for patch in self.patches:
             (tree / patch.path).write_text(_replace_once(tree, patch))
+
+
+def _report_problems(name: str, report: Report, root: Path) -> list[str]:
+    found = []
+    for label in ("framework", "headline", "title", "url", "what", "statement"):
+        text = getattr(report, label)
+        if not text.strip() or "\n" in text:
+            found.append(f"{name}: report {label} must be one non-empty line")
+    if not report.url.startswith("https://"):
+        found.append(f"{name}: report url must be a public https address, got {report.url!r}")
+    keys = set()
+    for path in (root / "docs" / "derivations" / "records").glob("*.json"):
+        keys |= {p["key"] for p in json.loads(path.read_text()).get("proofs", [])}
+    if report.statement not in keys:
+        found.append(f"{name}: no proof record {report.statement!r} states the right formula")
+    return found
 
 
 def _replace_once(root: Path, patch: Patch) -> str:

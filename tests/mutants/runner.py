@@ -13,6 +13,7 @@ copy must pass, otherwise a "kill" would mean nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -239,6 +240,7 @@ def results_document(mutants: list[Mutant], outcomes: list[Outcome]) -> dict:
                 "source": m.source,
                 "status": outcome.status,
                 "killed_by": outcome.killed_by,
+                **({"report": dataclasses.asdict(m.report)} if m.report else {}),
             }
         )
     counts = {}
