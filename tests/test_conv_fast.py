@@ -238,3 +238,21 @@ def test_nan_and_inf_propagate_like_numpy(rng):
     np.testing.assert_array_equal(np.isposinf(y), np.isposinf(expected))
     assert np.isnan(y[0, 0, :2, :2]).all() and np.isposinf(y[0, 0, 4, 4])
     assert np.isfinite(y[0, 0, 3, :4]).all()
+
+
+@pytest.mark.parametrize(
+    "kernel, dilation",
+    [((2, 2), 1), ((2, 3), 1), ((4, 2), (1, 3)), ((3, 2), (2, 1))],
+    ids=["k2x2", "k2x3", "k4x2-d1x3", "k3x2-d2x1"],
+)
+def test_same_padding_of_even_kernels_backward_matches_spec(kernel, dilation, rng):
+    """'same' pads d(k-1) in total, the odd row at the bottom: forward and backward agree on it."""
+    x = rng.standard_normal((2, 3, 6, 5))
+    w = rng.standard_normal((4, 3, *kernel))
+    kw = {"padding": "same", "dilation": dilation}
+    grad_y = rng.standard_normal(conv2d(x, w, **kw).shape)
+    assert grad_y.shape[2:] == x.shape[2:]
+    for got, expected in zip(
+        conv2d_backward(grad_y, x, w, **kw), conv2d_backward_naive(grad_y, x, w, **kw), strict=True
+    ):
+        assert_close(got, expected, 1e-13)
