@@ -671,9 +671,9 @@ STATEMENTS = {
         NO_POOL,
         "Average pooling, every option: the gradient over PyTorch's divisor",
         r"\frac{\partial L}{\partial x_{rc}} = \sum_{(i,j) \ni (r,c)} \frac{G_{ij}}{D_{ij}},\ "
-        r"D_{ij} = \begin{cases} \text{divisor\_override} & \text{if given} \\ "
+        r"D_{ij} = \begin{cases} \text{divisor_override} & \text{if given} \\ "
         r"(\min(h_0 + k_h, H + p_h) - h_0)(\min(w_0 + k_w, W + p_w) - w_0) & "
-        r"\text{count\_include\_pad} \\ "
+        r"\text{count_include_pad} \\ "
         r"(\min(h_0 + k_h, H) - \max(h_0, 0))(\min(w_0 + k_w, W) - \max(w_0, 0)) & "
         r"\text{otherwise} \end{cases}",
     ),

@@ -148,7 +148,7 @@ def shipped_bugs() -> str:
         out += [
             f"### {report['framework']}: {_plain(report['headline'])}",
             "",
-            f"Report: [{_plain(report['title'])}]({report['url']}).",
+            f"Report: [{_plain(report['title'].rstrip('.'))}]({report['url']}).",
             "",
             f"**What went wrong.** {_plain(report['what'])}",
             "",
