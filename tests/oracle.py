@@ -108,16 +108,20 @@ def assert_matches_torch(
     compares the value only, ``value=None`` the gradients only. Each array is
     compared with ``tests.helpers.assert_close`` at relative tolerance ``tol``
     (``value_tol`` for the value when given); a failure names it: ``value``
-    or ``grad_<name>`` (``names`` are the arguments' names, ``what`` a prefix).
+    or ``grad_<name>`` (``names``: the arguments' names; ``grad[i]`` without them),
+    after the prefix ``what``.
     ``nonzero=True`` also refuses an all-zero reference.
     """
     if value is None and grads is None:
         raise ValueError("value, grads: nothing to compare")
-    names = names or [f"[{i}]" for i in range(len(arrays))]
-    if len(names) != len(arrays) or (grads is not None and len(grads) != len(arrays)):
+    if names is None:
+        labels = [f"grad[{i}]" for i in range(len(arrays))]
+    else:
+        labels = [f"grad_{name}" for name in names]
+    if len(labels) != len(arrays) or (grads is not None and len(grads) != len(arrays)):
         raise ValueError(
             f"names, grads: expected one per argument ({len(arrays)}), "
-            f"got {len(names)} names and {None if grads is None else len(grads)} gradients"
+            f"got {len(labels)} names and {None if grads is None else len(grads)} gradients"
         )
     value_t, grads_t = torch_value_and_grads(torch, fn, arrays, grad_y, **kwargs)
     prefix = f"{what} " if what else ""
@@ -126,15 +130,15 @@ def assert_matches_torch(
         assert_close(value, value_t, tol_value, f"{prefix}value", nonzero=nonzero)
     if grads is None:
         return
-    for name, ours, theirs in zip(names, grads, grads_t, strict=True):
+    for label, ours, theirs in zip(labels, grads, grads_t, strict=True):
         if ours is None:
             continue
         if theirs is None:
             raise ValueError(
-                f"grads: PyTorch computed no gradient of {name} (a constant or None argument, "
+                f"grads: PyTorch computed no {label} (a constant or None argument, "
                 "or a non-scalar value without grad_y)"
             )
-        assert_close(ours, theirs, tol, f"{prefix}grad_{name}", nonzero=nonzero)
+        assert_close(ours, theirs, tol, f"{prefix}{label}", nonzero=nonzero)
 
 
 def module_as_function(torch, module, names):
