@@ -24,12 +24,14 @@ from cnnref import (
     conv_remainder,
     conv_transpose2d,
     conv_transpose2d_naive,
+    rot180,
 )
 from cnnref.geometry import conv_geometry
 from derivations import symbolic as S
 from derivations.d5_grid import FAMILIES, Config, prove_config
 
-from .oracle import assert_matches_torch, constant
+from .helpers import assert_close
+from .oracle import assert_matches_torch, constant, module_as_function, torch_value_and_grads
 
 pytestmark = pytest.mark.oracle
 
@@ -229,3 +231,53 @@ def test_d5_family_closed_forms_match_torch(torch, row):
     assert_matches_torch(
         torch, conv, [x, w, constant(b)], None, grads, grad_y, RTOL, names=XWB, what="corr"
     )
+
+
+# -- the oracle helper itself: it fails, and says on what -------------------------------------
+
+
+def test_the_oracle_helper_fails_and_names_what_differs(torch):
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((4, 3, 3, 2))
+    b = rng.standard_normal(4)
+    y = conv2d(x, w, b, stride=2)
+    grad_y = rng.standard_normal(y.shape)
+    grad_x, grad_w, grad_b = conv2d_backward(grad_y, x, w, stride=2)
+    F = torch.nn.functional
+    right = (grad_x, grad_w, grad_b)
+    assert_matches_torch(torch, F.conv2d, [x, w, b], y, right, grad_y, RTOL, names=XWB, stride=2)
+    wrong = {
+        "value": (y * (1 + 1e-9), right),
+        "grad_w": (y, (grad_x, rot180(grad_w), grad_b)),  # the kernel gradient turned over
+        "grad_b": (y, (grad_x, grad_w, 1.001 * grad_b)),
+        # the gradients of y.sum(): an all-ones upstream gradient instead of grad_y
+        "grad_x": (y, conv2d_backward(np.ones(y.shape), x, w, stride=2)),
+    }
+    for label, (value, grads) in wrong.items():
+        with pytest.raises(AssertionError, match=rf"^{label}: relative error"):
+            assert_matches_torch(
+                torch, F.conv2d, [x, w, b], value, grads, grad_y, RTOL, names=XWB, stride=2
+            )
+
+
+def test_the_oracle_helper_refuses_what_it_cannot_compare(torch):
+    F = torch.nn.functional
+    x, w = np.arange(12.0).reshape(1, 1, 3, 4), np.array([[[[1.0, -2.0], [0.5, 3.0]]]])
+    y, grad_y = conv2d(x, w), np.ones((1, 1, 2, 3))
+    grads = conv2d_backward(grad_y, x, w)[:2]
+    # forward only: a non-scalar value and no upstream gradient
+    value, none = torch_value_and_grads(torch, F.conv2d, [x, w])
+    assert_close(value, y, RTOL)
+    assert none == (None, None)
+    with pytest.raises(ValueError, match=r"value, grads: nothing to compare"):
+        assert_matches_torch(torch, F.conv2d, [x, w], None)
+    with pytest.raises(ValueError, match=r"grad_y: expected the value's shape \(1, 1, 2, 3\)"):
+        torch_value_and_grads(torch, F.conv2d, [x, w], np.ones((1, 2, 3)))
+    with pytest.raises(ValueError, match=r"grads: PyTorch computed no grad_w \(a constant"):
+        assert_matches_torch(torch, F.conv2d, [x, constant(w)], y, grads, grad_y, names=("x", "w"))
+    with pytest.raises(ValueError, match=r"names, grads: expected one per argument \(2\)"):
+        assert_matches_torch(torch, F.conv2d, [x, w], y, grads[:1], grad_y)
+    with pytest.raises(TypeError, match=r"arrays\[1\]: a int64 array has no gradient"):
+        torch_value_and_grads(torch, F.cross_entropy, [np.zeros((2, 3)), np.array([0, 2])])
+    with pytest.raises(ValueError, match=r"names: expected the module's parameters"):
+        module_as_function(torch, torch.nn.Linear(2, 3), ["weight"])
