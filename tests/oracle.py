@@ -107,10 +107,10 @@ def assert_matches_torch(
     (a constant argument, or a gradient checked elsewhere), and ``grads=None``
     compares the value only, ``value=None`` the gradients only. Each array is
     compared with ``tests.helpers.assert_close`` at relative tolerance ``tol``
-    (``value_tol`` for the value when given); a failure names it: ``value``
-    or ``grad_<name>`` (``names``: the arguments' names; ``grad[i]`` without them),
-    after the prefix ``what``.
-    ``nonzero=True`` also refuses an all-zero reference.
+    (``value_tol`` for the value when given), and a failure names it: ``value``
+    or ``grad_<name>`` (``names`` are the arguments' names; ``grad[i]`` without
+    them), after the prefix ``what``. ``nonzero=True`` also refuses an all-zero
+    reference.
     """
     if value is None and grads is None:
         raise ValueError("value, grads: nothing to compare")
