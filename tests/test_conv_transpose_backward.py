@@ -27,9 +27,11 @@ from cnnref import (
 )
 
 from .helpers import assert_close
+from .oracle import assert_matches_torch, module_as_function
 from .strategies import transpose_configs
 
 RTOL = 1e-10
+XWB = ("x", "w", "b")
 
 
 def _pair(v):
@@ -92,12 +94,9 @@ def test_the_grid_covers_what_it_claims():
 def test_fast_matches_torch_autograd(torch, case):
     kw = case[2]
     x, w, b, grad_y = _case(case)
-    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-    yt = torch.nn.functional.conv_transpose2d(xt, wt, bt, **kw)
-    yt.backward(torch.tensor(grad_y))
-    ours = conv_transpose2d_backward(grad_y, x, w, **kw)
-    for name, a, t in zip(("grad_x", "grad_w", "grad_b"), ours, (xt, wt, bt), strict=True):
-        assert_close(a, t.grad.numpy(), RTOL, name)
+    grads = conv_transpose2d_backward(grad_y, x, w, **kw)
+    fn = torch.nn.functional.conv_transpose2d
+    assert_matches_torch(torch, fn, [x, w, b], None, grads, grad_y, RTOL, names=XWB, **kw)
 
 
 # The loop specification is slow: every fifth configuration.
@@ -106,11 +105,9 @@ def test_fast_matches_torch_autograd(torch, case):
 def test_loop_specification_matches_torch_autograd(torch, case):
     x, w, b, grad_y = _case(case)
     kw = case[2]
-    xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
-    torch.nn.functional.conv_transpose2d(xt, wt, bt, **kw).backward(torch.tensor(grad_y))
-    spec = conv_transpose2d_backward_naive(grad_y, x, w, **kw)
-    for name, a, t in zip(("grad_x", "grad_w", "grad_b"), spec, (xt, wt, bt), strict=True):
-        assert_close(a, t.grad.numpy(), RTOL, name)
+    grads = conv_transpose2d_backward_naive(grad_y, x, w, **kw)
+    fn = torch.nn.functional.conv_transpose2d
+    assert_matches_torch(torch, fn, [x, w, b], None, grads, grad_y, RTOL, names=XWB, **kw)
 
 
 @given(transpose_configs())
@@ -261,19 +258,20 @@ def test_layer_matches_torch_module(torch, rng):
         groups=2,
     ).double()  # fmt: skip
     assert tuple(module.weight.shape) == layer.weight.shape
-    with torch.no_grad():
-        module.weight.copy_(torch.tensor(layer.weight))
-        module.bias.copy_(torch.tensor(layer.bias))
     x = rng.standard_normal((2, 4, 3, 4))
-    xt = torch.tensor(x, requires_grad=True)
-    yt = module(xt)
     y = layer.forward(x)
     grad_y = rng.standard_normal(y.shape)
-    yt.backward(torch.tensor(grad_y))
-    assert_close(y, yt.detach().numpy(), RTOL, "y")
-    assert_close(layer.backward(grad_y), xt.grad.numpy(), RTOL, "grad_x")
-    assert_close(layer.gradients()["weight"], module.weight.grad.numpy(), RTOL, "weight")
-    assert_close(layer.gradients()["bias"], module.bias.grad.numpy(), RTOL, "bias")
+    grad_x, grads = layer.backward(grad_y), layer.gradients()
+    assert_matches_torch(
+        torch,
+        module_as_function(torch, module, ["weight", "bias"]),
+        [x, layer.weight, layer.bias],
+        y,
+        (grad_x, grads["weight"], grads["bias"]),
+        grad_y,
+        RTOL,
+        names=("x", "weight", "bias"),
+    )
 
 
 def test_layer_initialisation_uses_torchs_fan_in():

@@ -27,6 +27,8 @@ import cnnref
 from cnnref.generated import d1_single_kernel, d2_two_layers, d4_dense
 from derivations import cli, emit
 
+from .helpers import assert_close, relative_error
+from .oracle import assert_matches_torch, constant
 from .reference_networks import REFERENCES
 
 MODULES = {
@@ -61,16 +63,6 @@ def _inputs(slug: str, rng, batch: tuple[int, ...] = ()) -> dict[str, np.ndarray
         else:
             values[name] = rng.uniform(-1.0, 1.0, shape)
     return values
-
-
-def _assert_close(got, want, what: str) -> None:
-    """Every entry within ``RTOL`` relative to the size of the array it belongs to."""
-    got, want = np.asarray(got, dtype=np.float64), np.asarray(want, dtype=np.float64)
-    assert got.shape == want.shape, what
-    scale = np.max(np.abs(want))
-    assert scale > 0, what
-    error = np.max(np.abs(got - want)) / scale
-    assert error <= RTOL, f"{what}: relative error {error:.3g}"
 
 
 # the generated modules themselves ----------------------------------------------------------
@@ -175,9 +167,11 @@ def test_generated_matches_the_symbolic_expressions_at_50_digits(networks, rng):
                     for g in np.reshape(out, -1)
                 ]
                 assert len(got) == len(exact)
+                # entry by entry, each against its own exact value (rounding that value
+                # to a double moves the error by at most 1.2e-16)
                 for n, (g, e) in enumerate(zip(got, exact, strict=True)):
-                    error = abs(mpmath.mpf(float(g)) - e) / abs(e)
-                    assert error <= RTOL, f"{slug} output {n}: relative error {float(error):.3g}"
+                    error = relative_error(g, float(e))
+                    assert error <= RTOL, f"{slug} output {n}: relative error {error:.3g}"
 
 
 # generated == the hand-written reference ------------------------------------------------------
@@ -194,7 +188,7 @@ def test_generated_matches_the_reference_on_single_samples(slug, rng):
         for name, g, r in zip(names, got, want, strict=True):
             r = r[0] if name in ("loss", "grad_x") else r
             assert np.shape(g) == np.shape(r), (slug, name)
-            _assert_close(g, r, f"{slug} {name}")
+            assert_close(g, r, RTOL, f"{slug} {name}", nonzero=True)
 
 
 @pytest.mark.parametrize("slug", sorted(MODULES))
@@ -206,7 +200,7 @@ def test_generated_matches_the_reference_on_a_batch(slug, rng):
     for name, g, r in zip(names, got, want, strict=True):
         assert g.shape[0] == 37, (slug, name)
         g = g if name in ("loss", "grad_x") else g.sum(axis=0)
-        _assert_close(g, r, f"{slug} {name}")
+        assert_close(g, r, RTOL, f"{slug} {name}", nonzero=True)
 
 
 def test_batch_axes_broadcast_and_weights_may_carry_them(rng):
@@ -228,6 +222,7 @@ def test_batch_axes_broadcast_and_weights_may_carry_them(rng):
 
 
 def _torch_losses(torch, slug, p):
+    """The network's per-sample losses in PyTorch, from a dict of tensors named as in SHAPES."""
     F = torch.nn.functional
     if slug == "d4_dense":
         a1 = torch.sigmoid(p["x"] @ p["W1"].T + p["b1"])
@@ -245,18 +240,23 @@ def _torch_losses(torch, slug, p):
 @pytest.mark.parametrize("slug", sorted(MODULES))
 def test_generated_matches_pytorch_autograd(slug, rng, torch):
     values = _inputs(slug, rng, batch=(16,))
-    params = {
-        n: torch.tensor(v, dtype=torch.float64, requires_grad=(n != "t"))
-        for n, v in values.items()
-    }
-    losses = _torch_losses(torch, slug, params)
-    losses.sum().backward()
-    got = MODULES[slug].loss_and_gradients(**values)
-    _assert_close(got[0], losses.detach().numpy(), f"{slug} loss")
-    names = [n for n in SHAPES[slug] if n != "t"]
-    for name, g in zip(names, got[1:], strict=True):
-        g = g if name == "x" else g.sum(axis=0)
-        _assert_close(g, params[name].grad.numpy(), f"{slug} grad_{name}")
+    names = list(SHAPES[slug])  # the parameters in order, the target "t" last
+    grad_y = rng.uniform(0.5, 1.5, 16)  # a random weight per sample's loss
+    losses, *per_sample = MODULES[slug].loss_and_gradients(**values)
+    # x's gradient is per sample; a weight's is the weighted sum of the per-sample ones
+    grads = [
+        g * grad_y.reshape(-1, *[1] * (g.ndim - 1)) if n == "x" else np.tensordot(grad_y, g, 1)
+        for n, g in zip(names[:-1], per_sample, strict=True)
+    ]
+
+    def network(*tensors):
+        return _torch_losses(torch, slug, dict(zip(names, tensors, strict=True)))
+
+    arrays = [*(values[n] for n in names[:-1]), constant(values["t"])]
+    grads = (*grads, None)
+    assert_matches_torch(
+        torch, network, arrays, losses, grads, grad_y, RTOL, names=names, what=slug, nonzero=True
+    )
 
 
 # generated == the networks assembled from cnnref's layers -------------------------------------
@@ -303,10 +303,11 @@ def test_generated_matches_cnnref_layers_and_loss(slug, rng):
         grad_x = net.backward(grad_y).reshape(values["x"].shape)
         names = ["loss", *(n for n in SHAPES[slug] if n != "t")]
         got = dict(zip(names, MODULES[slug].loss_and_gradients(**values), strict=True))
-        _assert_close(got["loss"].sum(), loss, f"{slug} loss")
-        _assert_close(got["x"], grad_x, f"{slug} grad_x")
+        assert_close(got["loss"].sum(), loss, RTOL, f"{slug} loss", nonzero=True)
+        assert_close(got["x"], grad_x, RTOL, f"{slug} grad_x", nonzero=True)
         weights = [n for n in names if n not in ("loss", "x")]
         for ((i, key), value), name in zip(params.items(), weights, strict=True):
             want = net[i].gradients()[key]
             assert want.shape == value.shape, (slug, name)
-            _assert_close(got[name].sum(axis=0), want.reshape(got[name].shape[1:]), name)
+            want = want.reshape(got[name].shape[1:])
+            assert_close(got[name].sum(axis=0), want, RTOL, name, nonzero=True)

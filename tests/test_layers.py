@@ -27,6 +27,7 @@ from cnnref import (
 )
 
 from .helpers import assert_close
+from .oracle import assert_matches_torch, constant, module_as_function
 
 RTOL = 1e-12
 
@@ -88,47 +89,46 @@ def _network(rng_seed=0):
     )
 
 
-def _torch_network(torch, model):
+def _torch_network(torch):
+    """The network of ``_network`` in PyTorch, float64; its parameters have cnnref's names."""
     nn = torch.nn
-    net = nn.Sequential(
+    return nn.Sequential(
         nn.Conv2d(2, 4, (3, 2), padding=1),
         nn.ReLU(),
         nn.MaxPool2d((2, 3), stride=(2, 2)),
         nn.Flatten(),
         nn.Linear(48, 5),
     ).double()
-    net.load_state_dict({k: torch.tensor(v) for k, v in model.parameters().items()})
-    return net
 
 
 @pytest.mark.oracle
 def test_sequential_matches_torch_end_to_end(torch, rng):
     model = _network()
-    net = _torch_network(torch, model)
     x = rng.standard_normal((3, 2, 9, 7))
     labels = rng.integers(0, 5, 3)
     logits = model.forward(x)
     loss = softmax_cross_entropy(logits, labels)
     grad_x = model.backward(softmax_cross_entropy_grad(logits, labels))
-
-    xt = torch.tensor(x, requires_grad=True)
-    logits_t = net(xt)
-    loss_t = torch.nn.functional.cross_entropy(logits_t, torch.tensor(labels))
-    loss_t.backward()
-
-    assert_close(logits, logits_t.detach().numpy(), RTOL, "logits")
-    assert loss == pytest.approx(loss_t.item(), rel=RTOL)
-    assert_close(grad_x, xt.grad.numpy(), RTOL, "grad_x")
-    grads = model.gradients()
+    params, grads = model.parameters(), model.gradients()
     assert set(grads) == {"0.weight", "0.bias", "4.weight", "4.bias"}
-    for name, p in net.named_parameters():
-        assert_close(grads[name], p.grad.numpy(), RTOL, name)
+
+    net = module_as_function(torch, _torch_network(torch), params)
+
+    def loss_t(x, labels, *parameters):
+        return torch.nn.functional.cross_entropy(net(x, *parameters), labels)
+
+    assert_matches_torch(torch, net, [x, *params.values()], logits, tol=RTOL, what="logits")
+    arrays = [x, constant(labels), *params.values()]
+    grads = (grad_x, None, *(grads[name] for name in params))
+    names = ("x", "labels", *params)
+    assert_matches_torch(torch, loss_t, arrays, loss, grads, tol=RTOL, names=names, what="loss")
 
 
 @pytest.mark.oracle
 def test_momentum_training_matches_torch(torch, rng):
     model = _network(7)
-    net = _torch_network(torch, model)
+    net = _torch_network(torch)
+    net.load_state_dict({k: torch.tensor(v) for k, v in model.parameters().items()})
     opt = Momentum(lr=0.1, momentum=0.9)
     opt_t = torch.optim.SGD(net.parameters(), lr=0.1, momentum=0.9)
     for _ in range(4):

@@ -23,7 +23,7 @@ from cnnref import (
     softmax_cross_entropy_grad,
 )
 
-from .helpers import assert_close
+from .oracle import assert_matches_torch, constant
 
 SHAPE = (4, 3, 2)
 
@@ -56,48 +56,50 @@ LOSSES = {
 }
 
 
-def torch_loss(torch, fn_name, y, t, **kwargs):
-    yt = torch.tensor(y, requires_grad=True)
-    loss = getattr(torch.nn.functional, fn_name)(yt, torch.tensor(t), **kwargs)
-    loss.backward()
-    return loss.item(), yt.grad.numpy()
-
-
 @pytest.mark.oracle
 @pytest.mark.parametrize("reduction", ["mean", "sum"])
 @pytest.mark.parametrize("name", sorted(LOSSES))
 def test_loss_and_gradient_match_torch(torch, name, reduction, rng):
     loss, grad, kind, torch_name = LOSSES[name]
+    fn = getattr(torch.nn.functional, torch_name)
     y, t = _targets(rng, kind)
-    value_t, grad_t = torch_loss(torch, torch_name, y, t, reduction=reduction)
-    assert loss(y, t, reduction=reduction) == pytest.approx(value_t, rel=1e-14)
-    assert_close(grad(y, t, reduction=reduction), grad_t, 1e-14)
+    value, grads = loss(y, t, reduction=reduction), (grad(y, t, reduction=reduction), None)
+    assert_matches_torch(torch, fn, [y, constant(t)], value, grads, tol=1e-14, reduction=reduction)
 
 
 @pytest.mark.oracle
 def test_half_sum_squares_matches_torch(torch, rng):
+    def half_sum(y, t):
+        return torch.nn.functional.mse_loss(y, t, reduction="sum") / 2
+
     y, t = _targets(rng, "real")
-    value_t, grad_t = torch_loss(torch, "mse_loss", y, t, reduction="sum")
-    assert half_sum_squares(y, t) == pytest.approx(value_t / 2, rel=1e-14)
-    assert_close(half_sum_squares_grad(y, t), grad_t / 2, 1e-15)
+    value, grads = half_sum_squares(y, t), (half_sum_squares_grad(y, t), None)
+    assert_matches_torch(
+        torch, half_sum, [y, constant(t)], value, grads, tol=1e-15, value_tol=1e-14
+    )
 
 
 @pytest.mark.oracle
 def test_extreme_inputs_match_torch(torch):
-    # probabilities 0 and 1: PyTorch clamps each log at -100
-    p, t = np.array([0.0, 1.0, 0.0, 1.0, 0.5]), np.array([1.0, 0.0, 0.0, 1.0, 0.3])
-    value_t, grad_t = torch_loss(torch, "binary_cross_entropy", p, t, reduction="sum")
-    assert binary_cross_entropy(p, t, reduction="sum") == pytest.approx(value_t, rel=1e-15)
-    assert_close(binary_cross_entropy_grad(p, t, reduction="sum"), grad_t, 1e-15)
-    # logits far out: no overflow, no loss of the small terms
-    z, t = np.array([-800.0, -40.0, 40.0, 800.0]), np.array([1.0, 0.0, 1.0, 0.0])
-    value_t, grad_t = torch_loss(torch, "binary_cross_entropy_with_logits", z, t)
-    assert binary_cross_entropy_with_logits(z, t) == pytest.approx(value_t, rel=1e-15)
-    assert_close(binary_cross_entropy_with_logits_grad(z, t), grad_t, 1e-15)
-    z, labels = np.array([[1000.0, 0.0, -1000.0], [5.0, 1005.0, 1000.0]]), np.array([2, 2])
-    value_t, grad_t = torch_loss(torch, "cross_entropy", z, labels)
-    assert softmax_cross_entropy(z, labels) == pytest.approx(value_t, rel=1e-15)
-    assert_close(softmax_cross_entropy_grad(z, labels), grad_t, 1e-15)
+    F = torch.nn.functional
+    # (PyTorch's loss, cnnref's loss and gradient, prediction, target, keywords)
+    cases = [
+        # probabilities 0 and 1: PyTorch clamps each log at -100
+        (F.binary_cross_entropy, binary_cross_entropy, binary_cross_entropy_grad,
+         [0.0, 1.0, 0.0, 1.0, 0.5], [1.0, 0.0, 0.0, 1.0, 0.3], {"reduction": "sum"}),
+        # logits far out: no overflow, no loss of the small terms
+        (F.binary_cross_entropy_with_logits, binary_cross_entropy_with_logits,
+         binary_cross_entropy_with_logits_grad, [-800.0, -40.0, 40.0, 800.0],
+         [1.0, 0.0, 1.0, 0.0], {}),
+        (F.cross_entropy, softmax_cross_entropy, softmax_cross_entropy_grad,
+         [[1000.0, 0.0, -1000.0], [5.0, 1005.0, 1000.0]], [2, 2], {}),
+    ]  # fmt: skip
+    for fn, loss, grad, y, t, kw in cases:
+        y, t = np.array(y), np.array(t)
+        value, grads = loss(y, t, **kw), (grad(y, t, **kw), None)
+        assert_matches_torch(
+            torch, fn, [y, constant(t)], value, grads, tol=1e-15, what=fn.__name__, **kw
+        )
 
 
 def test_closed_forms():

@@ -8,7 +8,6 @@ against the functions, and the errors against what PyTorch rejects.
 
 from __future__ import annotations
 
-import warnings
 import zlib
 
 import numpy as np
@@ -28,6 +27,7 @@ from cnnref import (
 from cnnref.geometry import conv_geometry
 
 from .helpers import assert_close
+from .oracle import assert_matches_torch, module_as_function
 
 MODES = ["zeros", "reflect", "replicate", "circular"]
 RTOL = 1e-10
@@ -91,40 +91,29 @@ def test_fast_matches_the_loop_specification(xs, ws, kw):
 @pytest.mark.parametrize(("xs", "ws", "kw"), CASES)
 def test_fast_and_spec_match_torch(torch, xs, ws, kw):
     x, w, b, grad_y = _case(xs, ws, kw)
-    xt = torch.tensor(x, requires_grad=True)
-    wt = torch.tensor(w, requires_grad=True)
-    bt = torch.tensor(b, requires_grad=True)
     mode, padding = kw["padding_mode"], kw["padding"]
     conv_kw = {k: v for k, v in kw.items() if k not in ("padding", "padding_mode")}
+    F = torch.nn.functional
     if isinstance(padding, tuple) and len(padding) == 4:
         # nn.Conv2d takes no 4-tuple: pad as it does, F.pad first, then no padding
         t, b_, l, r = padding
-        padded = torch.nn.functional.pad(
-            xt, (l, r, t, b_), mode="constant" if mode == "zeros" else mode
-        )
-        yt = torch.nn.functional.conv2d(padded, wt, bt, **conv_kw)
+        pad_mode = "constant" if mode == "zeros" else mode
+
+        def conv(x, w, b):
+            return F.conv2d(F.pad(x, (l, r, t, b_), mode=pad_mode), w, b, **conv_kw)
     else:
         layer = torch.nn.Conv2d(
             xs[1], ws[0], ws[2:], padding=padding, padding_mode=mode, **conv_kw
-        ).double()
-        with torch.no_grad():
-            layer.weight.copy_(wt)
-            layer.bias.copy_(bt)
-        wt, bt = layer.weight, layer.bias
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message="Using padding='same'")
-            yt = layer(xt)
-    yt.backward(torch.tensor(grad_y))
-    expected = (xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy())
+        )
+        conv = module_as_function(torch, layer, ["weight", "bias"])
     for label, forward, backward in (
         ("fast", conv2d, conv2d_backward),
         ("spec", conv2d_naive, conv2d_backward_naive),
     ):
-        assert_close(forward(x, w, b, **kw), yt.detach().numpy(), RTOL, f"{label} y")
-        for name, ours, theirs in zip(
-            ("grad_x", "grad_w", "grad_b"), backward(grad_y, x, w, **kw), expected, strict=True
-        ):
-            assert_close(ours, theirs, RTOL, f"{label} {name}")
+        y, grads = forward(x, w, b, **kw), backward(grad_y, x, w, **kw)
+        assert_matches_torch(
+            torch, conv, [x, w, b], y, grads, grad_y, RTOL, names=("x", "w", "b"), what=label
+        )
 
 
 @pytest.mark.parametrize("mode", MODES)
@@ -164,13 +153,23 @@ def test_pad2d_and_its_backward_match_torch(torch, mode):
     rng = np.random.default_rng(zlib.crc32(mode.encode()))
     x = rng.standard_normal((2, 3, 4, 5))
     top, bottom, left, right = 3, 1, 0, 4  # reflect's largest: one less than H and W
-    xt = torch.tensor(x, requires_grad=True)
-    yt = torch.nn.functional.pad(xt, (left, right, top, bottom), mode=mode)
-    g = rng.standard_normal(tuple(yt.shape))
-    yt.backward(torch.tensor(g))
     y = pad2d(x, (top, bottom, left, right), mode=mode)
-    np.testing.assert_array_equal(y, yt.detach().numpy())
-    assert_close(pad2d_backward(g, (top, bottom, left, right), mode=mode), xt.grad.numpy(), 1e-14)
+    g = rng.standard_normal(y.shape)
+    grads = (pad2d_backward(g, (top, bottom, left, right), mode=mode),)
+    # a padding copies entries: the value must be exact
+    assert_matches_torch(
+        torch,
+        torch.nn.functional.pad,
+        [x],
+        y,
+        grads,
+        g,
+        1e-14,
+        value_tol=0.0,
+        names=("x",),
+        pad=(left, right, top, bottom),
+        mode=mode,
+    )
 
 
 def test_pad_modes_copy_the_entries_their_names_say():
@@ -269,10 +268,14 @@ def test_torch_rejects_the_same_arguments(torch, kw):
 def test_the_largest_pads_torch_accepts_are_accepted(torch, mode, pads):
     x = np.arange(12.0).reshape(1, 1, 3, 4)
     t, b, l, r = pads
-    expected = torch.nn.functional.pad(torch.tensor(x), (l, r, t, b), mode=mode).numpy()
-    np.testing.assert_array_equal(pad2d(x, pads, mode=mode), expected)
-    y = conv2d(x, np.ones((1, 1, 1, 1)), padding=pads, padding_mode=mode)
-    np.testing.assert_array_equal(y, expected)
+    F = torch.nn.functional
+    for label, y in (
+        ("pad2d", pad2d(x, pads, mode=mode)),
+        ("conv2d", conv2d(x, np.ones((1, 1, 1, 1)), padding=pads, padding_mode=mode)),
+    ):  # copies of entries: exactly equal
+        assert_matches_torch(
+            torch, F.pad, [x], y, tol=0.0, what=label, pad=(l, r, t, b), mode=mode
+        )
 
 
 def test_layer_and_pad2d_reject_bad_modes():

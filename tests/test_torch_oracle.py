@@ -10,7 +10,6 @@ CNNREF_REQUIRE_ORACLES=1.
 from __future__ import annotations
 
 import itertools
-import warnings
 import zlib
 
 import numpy as np
@@ -25,12 +24,14 @@ from cnnref import (
     conv_remainder,
     conv_transpose2d,
     conv_transpose2d_naive,
+    rot180,
 )
 from cnnref.geometry import conv_geometry
 from derivations import symbolic as S
 from derivations.d5_grid import FAMILIES, Config, prove_config
 
 from .helpers import assert_close
+from .oracle import assert_matches_torch, constant, module_as_function, torch_value_and_grads
 
 pytestmark = pytest.mark.oracle
 
@@ -76,18 +77,7 @@ def _rng(case) -> np.random.Generator:
     return np.random.default_rng(zlib.crc32(_id(case).encode()))
 
 
-def torch_conv(torch, x, w, b, grad_y, kw):
-    """Forward value and (grad_x, grad_w, grad_b) from PyTorch autograd, float64."""
-    xt = torch.tensor(x, requires_grad=True)
-    wt = torch.tensor(w, requires_grad=True)
-    bt = torch.tensor(b, requires_grad=True)
-    with warnings.catch_warnings():
-        # "padding='same' with even kernel lengths ... may require a copy": a
-        # performance note, not a difference in results
-        warnings.filterwarnings("ignore", message="Using padding='same'")
-        yt = torch.nn.functional.conv2d(xt, wt, bt, **kw)
-    yt.backward(torch.tensor(grad_y))
-    return yt.detach().numpy(), (xt.grad.numpy(), wt.grad.numpy(), bt.grad.numpy())
+XWB = ("x", "w", "b")
 
 
 def test_grid_covers_what_it_claims():
@@ -116,12 +106,9 @@ def test_conv2d_and_gradients_match_torch(torch, case):
     b = rng.standard_normal(ws[0])
     y = conv2d(x, w, b, **kw)
     grad_y = rng.standard_normal(y.shape)
-    y_t, grads_t = torch_conv(torch, x, w, b, grad_y, kw)
-    assert_close(y, y_t, RTOL, "y")
-    for name, ours, theirs in zip(
-        ("grad_x", "grad_w", "grad_b"), conv2d_backward(grad_y, x, w, **kw), grads_t, strict=True
-    ):
-        assert_close(ours, theirs, RTOL, name)
+    grads = conv2d_backward(grad_y, x, w, **kw)
+    F = torch.nn.functional
+    assert_matches_torch(torch, F.conv2d, [x, w, b], y, grads, grad_y, RTOL, names=XWB, **kw)
 
 
 # The loop specification is slow; every seventh configuration of the grid.
@@ -132,15 +119,10 @@ def test_naive_spec_matches_torch(torch, case):
     x, w = rng.standard_normal(xs), rng.standard_normal(ws)
     b = rng.standard_normal(ws[0])
     grad_y = rng.standard_normal(conv2d(x, w, **kw).shape)
-    y_t, grads_t = torch_conv(torch, x, w, b, grad_y, kw)
-    assert_close(conv2d_naive(x, w, b, **kw), y_t, RTOL, "y")
-    for name, ours, theirs in zip(
-        ("grad_x", "grad_w", "grad_b"),
-        conv2d_backward_naive(grad_y, x, w, **kw),
-        grads_t,
-        strict=True,
-    ):
-        assert_close(ours, theirs, RTOL, name)
+    y = conv2d_naive(x, w, b, **kw)
+    grads = conv2d_backward_naive(grad_y, x, w, **kw)
+    F = torch.nn.functional
+    assert_matches_torch(torch, F.conv2d, [x, w, b], y, grads, grad_y, RTOL, names=XWB, **kw)
 
 
 def _transpose_grid():
@@ -174,22 +156,24 @@ def test_conv_transpose2d_matches_torch(torch, case):
     rng = _rng(case)
     x, w = rng.standard_normal(xs), rng.standard_normal(ws)
     b = rng.standard_normal(ws[1] * kw["groups"])
-    expected = torch.nn.functional.conv_transpose2d(
-        torch.tensor(x), torch.tensor(w), torch.tensor(b), **kw
-    ).numpy()
-    assert_close(conv_transpose2d(x, w, b, **kw), expected, RTOL)
+    F = torch.nn.functional
+    y = conv_transpose2d(x, w, b, **kw)
+    assert_matches_torch(torch, F.conv_transpose2d, [x, w, b], y, tol=RTOL, **kw)
     if zlib.crc32(_id(case).encode()) % 5 == 0:
-        assert_close(conv_transpose2d_naive(x, w, b, **kw), expected, RTOL, "naive")
+        y = conv_transpose2d_naive(x, w, b, **kw)
+        assert_matches_torch(torch, F.conv_transpose2d, [x, w, b], y, tol=RTOL, what="naive", **kw)
 
 
 def test_same_padding_of_even_kernels_matches_torch(torch):
     # PyTorch puts the odd zero of 'same' padding at the bottom/right.
     rng = np.random.default_rng(3)
     x, w = rng.standard_normal((2, 2, 6, 7)), rng.standard_normal((3, 2, 2, 4))
-    b = np.zeros(3)
-    expected, _ = torch_conv(torch, x, w, b, np.zeros((2, 3, 6, 7)), {"padding": "same"})
-    assert_close(conv2d(x, w, padding="same"), expected, RTOL)
-    assert_close(conv2d(x, w, padding=(0, 1, 1, 2)), expected, RTOL, "explicit pads")
+    F = torch.nn.functional
+    for padding in ("same", (0, 1, 1, 2)):  # the second: the same pads written out
+        y = conv2d(x, w, padding=padding)
+        assert_matches_torch(
+            torch, F.conv2d, [x, w], y, tol=RTOL, what=f"{padding}", padding="same"
+        )
 
 
 @pytest.mark.parametrize("hw", [(5, 6), (40, 37)], ids=["index-path", "strided-path"])
@@ -199,19 +183,16 @@ def test_an_empty_batch_gives_empty_outputs_and_zero_weight_gradients(torch, hw)
     rng = np.random.default_rng(4)
     x, w, b = np.zeros((0, 4, *hw)), rng.standard_normal((6, 2, 3, 2)), rng.standard_normal(6)
     kw = {"stride": (2, 1), "padding": 1, "dilation": (1, 2), "groups": 2}
+    F = torch.nn.functional
     y = conv2d(x, w, b, **kw)
-    y_t, grads_t = torch_conv(torch, x, w, b, np.zeros(y.shape), kw)
-    assert y.shape == y_t.shape and y.shape[0] == 0
-    for ours, theirs in zip(conv2d_backward(np.zeros(y.shape), x, w, **kw), grads_t, strict=True):
-        assert ours.shape == theirs.shape
-        assert_close(ours, theirs, RTOL)
-    z = conv_transpose2d(np.zeros((0, 6, *hw)), rng.standard_normal((6, 1, 3, 3)), groups=2)
-    expected = torch.nn.functional.conv_transpose2d(
-        torch.zeros((0, 6, *hw), dtype=torch.float64),
-        torch.zeros((6, 1, 3, 3), dtype=torch.float64),
-        groups=2,
-    )
-    assert z.shape == tuple(expected.shape)
+    assert y.shape[0] == 0
+    grad_y = np.zeros(y.shape)
+    grads = conv2d_backward(grad_y, x, w, **kw)
+    # shapes and values (the gradients of w and b: zeros) of all four
+    assert_matches_torch(torch, F.conv2d, [x, w, b], y, grads, grad_y, RTOL, names=XWB, **kw)
+    x, w = np.zeros((0, 6, *hw)), rng.standard_normal((6, 1, 3, 3))
+    z = conv_transpose2d(x, w, groups=2)
+    assert_matches_torch(torch, F.conv_transpose2d, [x, w], z, tol=RTOL, groups=2)
 
 
 @pytest.mark.parametrize(
@@ -233,21 +214,70 @@ def test_d5_family_closed_forms_match_torch(torch, row):
     b = rng.standard_normal(o)
     grad_y = rng.standard_normal((1, o, *cfg.out_hw))
     kw = {"stride": cfg.stride, "dilation": cfg.dilation, "groups": cfg.groups}
-    xt = torch.tensor(x, requires_grad=True)
-    wt = torch.tensor(w, requires_grad=True)
-    if cfg.padding == "same" or len(cfg.padding) == 2:
-        padded = xt
-        kw["padding"] = cfg.padding
-    else:
+    F = torch.nn.functional
+
+    def conv(x, w, b):
+        if cfg.padding == "same" or len(cfg.padding) == 2:
+            return F.conv2d(x, w, b, padding=cfg.padding, **kw)
         top, bottom, left, right = cfg.padding
-        padded = torch.nn.functional.pad(xt, (left, right, top, bottom))
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Using padding='same'")
-        yt = torch.nn.functional.conv2d(padded, wt, torch.tensor(b), **kw)
-    yt.backward(torch.tensor(grad_y))
+        return F.conv2d(F.pad(x, (left, right, top, bottom)), w, b, **kw)
+
     values = {}
     for name, arr in (("x", x[0]), ("w", w), ("g", grad_y[0])):
         for index in np.ndindex(arr.shape):
             values[sp.Symbol(S.entry_name(name, index), real=True)] = arr[index]
-    for key, expected in (("corr.dx", xt.grad.numpy()[0]), ("corr.dw", wt.grad.numpy())):
-        assert_close(S.substitute(outcome.formulas[key], values), expected, RTOL, key)
+    dx, dw = (S.substitute(outcome.formulas[key], values) for key in ("corr.dx", "corr.dw"))
+    grads = (dx[None], dw, None)  # the formulas are of one sample; b is not differentiated
+    assert_matches_torch(
+        torch, conv, [x, w, constant(b)], None, grads, grad_y, RTOL, names=XWB, what="corr"
+    )
+
+
+# -- the oracle helper itself: it fails, and says on what -------------------------------------
+
+
+def test_the_oracle_helper_fails_and_names_what_differs(torch):
+    rng = np.random.default_rng(5)
+    x, w = rng.standard_normal((2, 3, 6, 5)), rng.standard_normal((4, 3, 3, 2))
+    b = rng.standard_normal(4)
+    y = conv2d(x, w, b, stride=2)
+    grad_y = rng.standard_normal(y.shape)
+    grad_x, grad_w, grad_b = conv2d_backward(grad_y, x, w, stride=2)
+    F = torch.nn.functional
+    right = (grad_x, grad_w, grad_b)
+    assert_matches_torch(torch, F.conv2d, [x, w, b], y, right, grad_y, RTOL, names=XWB, stride=2)
+    wrong = {
+        "value": (y * (1 + 1e-9), right),
+        "grad_w": (y, (grad_x, rot180(grad_w), grad_b)),  # the kernel gradient turned over
+        "grad_b": (y, (grad_x, grad_w, 1.001 * grad_b)),
+        # the gradients of y.sum(): an all-ones upstream gradient instead of grad_y
+        "grad_x": (y, conv2d_backward(np.ones(y.shape), x, w, stride=2)),
+    }
+    for label, (value, grads) in wrong.items():
+        with pytest.raises(AssertionError, match=rf"^{label}: relative error"):
+            assert_matches_torch(
+                torch, F.conv2d, [x, w, b], value, grads, grad_y, RTOL, names=XWB, stride=2
+            )
+
+
+def test_the_oracle_helper_refuses_what_it_cannot_compare(torch):
+    F = torch.nn.functional
+    x, w = np.arange(12.0).reshape(1, 1, 3, 4), np.array([[[[1.0, -2.0], [0.5, 3.0]]]])
+    y, grad_y = conv2d(x, w), np.ones((1, 1, 2, 3))
+    grads = conv2d_backward(grad_y, x, w)[:2]
+    # forward only: a non-scalar value and no upstream gradient
+    value, none = torch_value_and_grads(torch, F.conv2d, [x, w])
+    assert_close(value, y, RTOL)
+    assert none == (None, None)
+    with pytest.raises(ValueError, match=r"value, grads: nothing to compare"):
+        assert_matches_torch(torch, F.conv2d, [x, w], None)
+    with pytest.raises(ValueError, match=r"grad_y: expected the value's shape \(1, 1, 2, 3\)"):
+        torch_value_and_grads(torch, F.conv2d, [x, w], np.ones((1, 2, 3)))
+    with pytest.raises(ValueError, match=r"grads: PyTorch computed no grad_w \(a constant"):
+        assert_matches_torch(torch, F.conv2d, [x, constant(w)], y, grads, grad_y, names=("x", "w"))
+    with pytest.raises(ValueError, match=r"names, grads: expected one per argument \(2\)"):
+        assert_matches_torch(torch, F.conv2d, [x, w], y, grads[:1], grad_y)
+    with pytest.raises(TypeError, match=r"arrays\[1\]: a int64 array has no gradient"):
+        torch_value_and_grads(torch, F.cross_entropy, [np.zeros((2, 3)), np.array([0, 2])])
+    with pytest.raises(ValueError, match=r"names: expected the module's parameters"):
+        module_as_function(torch, torch.nn.Linear(2, 3), ["weight"])
