@@ -30,6 +30,7 @@ from cnnref import (
 from cnnref.pooling import pool_geometry
 
 from .helpers import assert_close
+from .oracle import assert_matches_torch, torch_value_and_grads
 
 FAST = {"max": (max_pool2d, max_pool2d_backward), "avg": (avg_pool2d, avg_pool2d_backward)}
 SPEC = {
@@ -68,12 +69,10 @@ def _inputs(rng, shape, ties: bool):
     return x
 
 
-def torch_pool(torch, kind, x, grad_y, kw):
-    xt = torch.tensor(x, requires_grad=True)
-    fn = torch.nn.functional.max_pool2d if kind == "max" else torch.nn.functional.avg_pool2d
-    yt = fn(xt, **kw)
-    yt.backward(torch.tensor(grad_y))
-    return yt.detach().numpy(), xt.grad.numpy()
+def torch_pool(torch, kind):
+    """PyTorch's function of the same name."""
+    F = torch.nn.functional
+    return F.max_pool2d if kind == "max" else F.avg_pool2d
 
 
 def test_grid_covers_what_it_claims():
@@ -103,9 +102,8 @@ def test_pooling_matches_torch(torch, case, kind, ties, rng):
     forward, backward = FAST[kind]
     y = forward(x, **kw)
     grad_y = rng.standard_normal(y.shape)
-    y_t, grad_x_t = torch_pool(torch, kind, x, grad_y, kw)
-    assert_close(y, y_t, 1e-14, "y")
-    assert_close(backward(grad_y, x, **kw), grad_x_t, 1e-14, "grad_x")
+    grad_x = backward(grad_y, x, **kw)
+    assert_matches_torch(torch, torch_pool(torch, kind), [x], y, [grad_x], grad_y, 1e-14, **kw)
 
 
 # The loop specification against PyTorch directly, so a mistake cannot hide in both.
@@ -118,9 +116,8 @@ def test_loop_spec_matches_torch(torch, case, kind, rng):
     forward, backward = SPEC[kind]
     y = forward(x, **kw)
     grad_y = rng.standard_normal(y.shape)
-    y_t, grad_x_t = torch_pool(torch, kind, x, grad_y, kw)
-    assert_close(y, y_t, 1e-14, "y")
-    assert_close(backward(grad_y, x, **kw), grad_x_t, 1e-14, "grad_x")
+    grad_x = backward(grad_y, x, **kw)
+    assert_matches_torch(torch, torch_pool(torch, kind), [x], y, [grad_x], grad_y, 1e-14, **kw)
 
 
 @pytest.mark.oracle
@@ -134,7 +131,8 @@ def test_ties_really_are_resolved_as_in_torch(torch):
     expected[0, 0, 2, 0], expected[0, 0, 2, 2] = 3, 4
     kw = {"kernel_size": 3, "stride": 2}
     np.testing.assert_array_equal(max_pool2d_backward(grad_y, x, **kw), expected)
-    np.testing.assert_array_equal(torch_pool(torch, "max", x, grad_y, kw)[1], expected)
+    _, (grad_x_t,) = torch_value_and_grads(torch, torch_pool(torch, "max"), [x], grad_y, **kw)
+    np.testing.assert_array_equal(grad_x_t, expected)
 
 
 @pytest.mark.oracle
@@ -145,7 +143,7 @@ def test_windows_of_minus_infinity_match_torch(torch):
     x[0, 1, 2:, 3:] = 1.0
     kw = {"kernel_size": 3, "stride": 2, "padding": 1}
     grad_y = np.arange(1.0, 13.0).reshape(1, 2, 2, 3)
-    y_t, grad_x_t = torch_pool(torch, "max", x, grad_y, kw)
+    y_t, (grad_x_t,) = torch_value_and_grads(torch, torch_pool(torch, "max"), [x], grad_y, **kw)
     np.testing.assert_array_equal(max_pool2d(x, **kw), y_t)
     np.testing.assert_array_equal(max_pool2d_backward(grad_y, x, **kw), grad_x_t)
     np.testing.assert_array_equal(max_pool2d_backward_naive(grad_y, x, **kw), grad_x_t)
@@ -157,7 +155,7 @@ def test_nan_windows_match_torch(torch, rng):
     x[rng.random(x.shape) < 0.2] = np.nan
     kw = {"kernel_size": 3, "stride": 2, "padding": 1}
     grad_y = rng.standard_normal((2, 2, 3, 4))
-    y_t, grad_x_t = torch_pool(torch, "max", x, grad_y, kw)
+    y_t, (grad_x_t,) = torch_value_and_grads(torch, torch_pool(torch, "max"), [x], grad_y, **kw)
     assert np.isnan(y_t).sum() > 3, "the case has NaN windows"
     np.testing.assert_array_equal(max_pool2d(x, **kw), y_t)
     np.testing.assert_array_equal(max_pool2d_naive(x, **kw), y_t)
@@ -173,9 +171,8 @@ def test_unbatched_input_matches_torch(torch, kind, rng):
     forward, backward = FAST[kind]
     y = forward(x, **kw)
     grad_y = rng.standard_normal(y.shape)
-    y_t, grad_x_t = torch_pool(torch, kind, x, grad_y, kw)
-    assert_close(y, y_t, 1e-14, "y")
-    assert_close(backward(grad_y, x, **kw), grad_x_t, 1e-14, "grad_x")
+    grad_x = backward(grad_y, x, **kw)
+    assert_matches_torch(torch, torch_pool(torch, kind), [x], y, [grad_x], grad_y, 1e-14, **kw)
 
 
 @pytest.mark.oracle

@@ -39,6 +39,7 @@ from cnnref import (
 from cnnref.pool_windows import avg_divisors, pool_geometry, unpool_output_hw
 
 from .helpers import assert_close
+from .oracle import assert_matches_torch, torch_value_and_grads
 
 SHAPES = [(2, 2, 7, 6), (1, 3, 5, 9)]
 
@@ -324,18 +325,22 @@ def test_fast_matches_loop_spec_on_random_options(case):
 # -- fast == PyTorch ----------------------------------------------------------------------
 
 
-def _torch_max(torch, x, grad_y, kw):
-    xt = torch.tensor(x, requires_grad=True)
-    yt, it = torch.nn.functional.max_pool2d(xt, **kw, return_indices=True)
-    yt.backward(torch.tensor(grad_y))
-    return yt.detach().numpy(), it.numpy(), xt.grad.numpy()
+def _max_matches(torch, x, grad_y, kw, y, idx, grad_x, what=""):
+    """cnnref's max pooling (value, indices, input gradient) against PyTorch's."""
+    F = torch.nn.functional
+    assert_matches_torch(
+        torch, F.max_pool2d, [x], y, [grad_x], grad_y, names=["x"], what=what, **kw
+    )
+    _, idx_t = F.max_pool2d(torch.tensor(x), **kw, return_indices=True)
+    np.testing.assert_array_equal(idx, idx_t.numpy())
 
 
-def _torch_avg(torch, x, grad_y, kw):
-    xt = torch.tensor(x, requires_grad=True)
-    yt = torch.nn.functional.avg_pool2d(xt, **kw)
-    yt.backward(torch.tensor(grad_y))
-    return yt.detach().numpy(), xt.grad.numpy()
+def _avg_matches(torch, x, grad_y, kw, y, grad_x, what=""):
+    """cnnref's average pooling (value, input gradient) against PyTorch's."""
+    F = torch.nn.functional
+    assert_matches_torch(
+        torch, F.avg_pool2d, [x], y, [grad_x], grad_y, names=["x"], what=what, **kw
+    )
 
 
 @pytest.mark.oracle
@@ -346,10 +351,7 @@ def test_max_matches_torch(torch, case, ties, rng):
     x = _x(rng, shape, ties)
     y, idx = max_pool2d(x, **kw, return_indices=True)
     grad_y = rng.standard_normal(y.shape)
-    y_t, idx_t, grad_x_t = _torch_max(torch, x, grad_y, kw)
-    assert_close(y, y_t, 1e-10, "y")
-    np.testing.assert_array_equal(idx, idx_t)
-    assert_close(max_pool2d_backward(grad_y, x, **kw), grad_x_t, 1e-10, "grad_x")
+    _max_matches(torch, x, grad_y, kw, y, idx, max_pool2d_backward(grad_y, x, **kw))
     # Unpooling, with values other than the maxima so that a repeated index shows
     # which entry wins.
     unpool = _unpool_kw(kw, shape)
@@ -367,9 +369,7 @@ def test_avg_matches_torch(torch, case, rng):
     x = rng.standard_normal(shape)
     y = avg_pool2d(x, **kw)
     grad_y = rng.standard_normal(y.shape)
-    y_t, grad_x_t = _torch_avg(torch, x, grad_y, kw)
-    assert_close(y, y_t, 1e-10, "y")
-    assert_close(avg_pool2d_backward(grad_y, x, **kw), grad_x_t, 1e-10, "grad_x")
+    _avg_matches(torch, x, grad_y, kw, y, avg_pool2d_backward(grad_y, x, **kw))
 
 
 # The loop specification against PyTorch directly, so a mistake cannot hide in both.
@@ -381,16 +381,11 @@ def test_loop_spec_matches_torch(torch, case, rng):
     if "dilation" in kw:
         y, idx = max_pool2d_naive(x, **kw, return_indices=True)
         grad_y = rng.standard_normal(y.shape)
-        y_t, idx_t, grad_x_t = _torch_max(torch, x, grad_y, kw)
-        np.testing.assert_array_equal(idx, idx_t)
-        grad_x = max_pool2d_backward_naive(grad_y, x, **kw)
+        _max_matches(torch, x, grad_y, kw, y, idx, max_pool2d_backward_naive(grad_y, x, **kw))
     else:
         y = avg_pool2d_naive(x, **kw)
         grad_y = rng.standard_normal(y.shape)
-        y_t, grad_x_t = _torch_avg(torch, x, grad_y, kw)
-        grad_x = avg_pool2d_backward_naive(grad_y, x, **kw)
-    assert_close(y, y_t, 1e-10, "y")
-    assert_close(grad_x, grad_x_t, 1e-10, "grad_x")
+        _avg_matches(torch, x, grad_y, kw, y, avg_pool2d_backward_naive(grad_y, x, **kw))
 
 
 @pytest.mark.oracle
@@ -401,16 +396,12 @@ def test_random_options_match_torch(torch, case):
     max_kw = {**kw, "dilation": dilation}
     y, idx = max_pool2d(x, **max_kw, return_indices=True)
     grad_y = rng.standard_normal(y.shape)
-    y_t, idx_t, grad_x_t = _torch_max(torch, x, grad_y, max_kw)
-    assert_close(y, y_t, 1e-10, "max y")
-    np.testing.assert_array_equal(idx, idx_t)
-    assert_close(max_pool2d_backward(grad_y, x, **max_kw), grad_x_t, 1e-10, "max grad_x")
+    grad_x = max_pool2d_backward(grad_y, x, **max_kw)
+    _max_matches(torch, x, grad_y, max_kw, y, idx, grad_x, what="max")
     avg_kw = {**kw, "count_include_pad": include, "divisor_override": override}
     y = avg_pool2d(x, **avg_kw)
     grad_y = rng.standard_normal(y.shape)
-    y_t, grad_x_t = _torch_avg(torch, x, grad_y, avg_kw)
-    assert_close(y, y_t, 1e-10, "avg y")
-    assert_close(avg_pool2d_backward(grad_y, x, **avg_kw), grad_x_t, 1e-10, "avg grad_x")
+    _avg_matches(torch, x, grad_y, avg_kw, y, avg_pool2d_backward(grad_y, x, **avg_kw), "avg")
 
 
 @pytest.mark.oracle
@@ -438,9 +429,13 @@ def test_dilated_windows_of_minus_infinity_match_torch(torch, rng):
     kw = {"kernel_size": 3, "stride": 2, "padding": 1, "dilation": 2, "ceil_mode": True}
     y, idx = max_pool2d(x, **kw, return_indices=True)
     grad_y = rng.standard_normal(y.shape)
-    y_t, idx_t, grad_x_t = _torch_max(torch, x, grad_y, kw)
+    # the value holds -inf: compared exactly here, not through a relative error
+    y_t, (grad_x_t,) = torch_value_and_grads(
+        torch, torch.nn.functional.max_pool2d, [x], grad_y, **kw
+    )
+    _, idx_t = torch.nn.functional.max_pool2d(torch.tensor(x), **kw, return_indices=True)
     np.testing.assert_array_equal(y, y_t)
-    np.testing.assert_array_equal(idx, idx_t)
+    np.testing.assert_array_equal(idx, idx_t.numpy())
     np.testing.assert_array_equal(max_pool2d_naive(x, **kw, return_indices=True)[1], idx_t)
     assert idx[0, 0, 0, 0] == 1 * 6 + 1
     assert_close(max_pool2d_backward(grad_y, x, **kw), grad_x_t, 1e-15, "grad_x")
@@ -453,9 +448,7 @@ def test_negative_divisor_override_matches_torch(torch, rng):
     kw = {"kernel_size": 2, "padding": 1, "ceil_mode": True, "divisor_override": -3}
     y = avg_pool2d(x, **kw)
     grad_y = rng.standard_normal(y.shape)
-    y_t, grad_x_t = _torch_avg(torch, x, grad_y, kw)
-    assert_close(y, y_t, 1e-10, "y")
-    assert_close(avg_pool2d_backward(grad_y, x, **kw), grad_x_t, 1e-10, "grad_x")
+    _avg_matches(torch, x, grad_y, kw, y, avg_pool2d_backward(grad_y, x, **kw))
 
 
 @pytest.mark.oracle
