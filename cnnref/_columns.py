@@ -16,6 +16,14 @@ Which layout is fastest depends on the size, so each step picks a strategy
   one strided slice per kernel tap;
 * with a unit width stride, col2im instead lays δ out at the full padded width
   so that each tap's slice has long contiguous rows.
+
+:func:`forward` and :func:`backward` run the batch in blocks of whole images
+whose columns take about :data:`BLOCK` bytes: the columns of one block are
+written, multiplied and read back while they are still in the cache, and the
+same few megabytes of memory serve every block (columns of the whole batch
+would be fresh memory on every call, which the system must map and zero).
+Each block is one matrix product per step, as above; the only Python loop is
+over these blocks (and over kernel taps).
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ from .signal import pad2d
 
 # Up to this many column entries, the index path wins.
 SMALL = 4096
+# Bytes of columns per block of images (see the module docstring).
+BLOCK = 2 << 20
 
 
 def column_rows(geo: ConvGeometry) -> int:
@@ -107,7 +117,7 @@ def grouped_output(grad_y: np.ndarray, geo: ConvGeometry) -> np.ndarray:
 
 
 def _col2im_taps(grad_cols: np.ndarray, geo: ConvGeometry, n: int) -> np.ndarray:
-    """Adjoint of im2col by one strided add per kernel tap; returns (N, C, H, W)."""
+    """Adjoint of im2col by one strided add per kernel tap; returns an (N, C, H, W) view."""
     (kh, kw), (sh, sw), (dh, dw) = geo.kernel, geo.stride, geo.dilation
     ho, wo = geo.out_hw
     grad_cols = grad_cols.reshape(geo.in_channels, kh, kw, n, ho, wo)
@@ -118,7 +128,7 @@ def _col2im_taps(grad_cols: np.ndarray, geo: ConvGeometry, n: int) -> np.ndarray
             gxp[:, :, rows, b * dw : b * dw + sw * (wo - 1) + 1 : sw] += grad_cols[:, a, b]
     (t, _), (l, _) = geo.pads
     h, w = geo.in_hw
-    return gxp[:, :, t : t + h, l : l + w].transpose(1, 0, 2, 3).copy()
+    return gxp[:, :, t : t + h, l : l + w].transpose(1, 0, 2, 3)
 
 
 def _input_gradient_wide(grad_y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.ndarray:
@@ -127,7 +137,8 @@ def _input_gradient_wide(grad_y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -
     δ is laid out ``Wp`` wide (zeros beyond ``Wo``), so each kernel tap adds
     the column gradient to a window of the flattened padded input whose rows
     are contiguous: long runs instead of ``Wo``-sized pieces. The extra zero
-    columns cost a little more arithmetic and add nothing.
+    columns cost a little more arithmetic and add nothing. Returns an
+    (N, C, H, W) view.
     """
     n = grad_y.shape[0]
     (kh, kw), (sh, _), (dh, dw) = geo.kernel, geo.stride, geo.dilation
@@ -148,17 +159,13 @@ def _input_gradient_wide(grad_y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -
             np.ndarray((c, n, ho, wp), gxp.dtype, gxp, offset, strides)[...] += grad_cols[:, a, b]
     (t, _), (l, _) = geo.pads
     h, w_ = geo.in_hw
-    return gxp[:, :, t : t + h, l : l + w_].transpose(1, 0, 2, 3).copy()
+    return gxp[:, :, t : t + h, l : l + w_].transpose(1, 0, 2, 3)
 
 
-def input_gradient(
+def _block_input_gradient(
     grad_y: np.ndarray, w: np.ndarray, geo: ConvGeometry, dy: np.ndarray | None = None
 ) -> np.ndarray:
-    """∂L/∂x (N, C, H, W) of the convolution ``geo`` for upstream gradient (N, O, Ho, Wo).
-
-    This is also the transposed convolution of ``grad_y`` with ``w``. ``dy``
-    is ``grouped_output(grad_y, geo)`` when the caller already has it.
-    """
+    """∂L/∂x of one block of images, (n, C, H, W) (a view or a new array)."""
     n = grad_y.shape[0]
     wt = grouped_weight(w, geo).transpose(0, 2, 1)
     entries = wt.shape[0] * wt.shape[1] * n * geo.out_hw[0] * geo.out_hw[1]
@@ -174,3 +181,76 @@ def input_gradient(
     if geo.stride[1] == 1 and 2 * geo.padded_hw[1] <= 3 * geo.out_hw[1]:
         return _input_gradient_wide(grad_y, w, geo)
     return _col2im_taps(np.matmul(wt, dy), geo, n)
+
+
+def blocks(geo: ConvGeometry, n: int, itemsize: int) -> list[slice]:
+    """``range(n)`` cut into blocks of whole images, about :data:`BLOCK` bytes of columns each.
+
+    At least one block, possibly empty (an empty batch).
+    """
+    per_image = geo.groups * column_rows(geo) * geo.out_hw[0] * geo.out_hw[1] * itemsize
+    step = max(1, BLOCK // max(per_image, 1))
+    return [slice(i, min(n, i + step)) for i in range(0, max(n, 1), step)]
+
+
+class _Gather:
+    """The blocks' results written into one (N, ...) array.
+
+    With a single block its own result is kept when contiguous (no copy, and
+    its dtype shows as it is).
+    """
+
+    def __init__(self, spans: list[slice], shape: tuple[int, ...], dtype: np.dtype):
+        self.single = len(spans) == 1
+        self.out = None if self.single else np.empty(shape, dtype=dtype)
+
+    def put(self, span: slice, part: np.ndarray) -> None:
+        if self.single:
+            self.out = np.ascontiguousarray(part)
+        else:
+            self.out[span] = part
+
+
+def input_gradient(grad_y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.ndarray:
+    """∂L/∂x (N, C, H, W) of the convolution ``geo`` for upstream gradient (N, O, Ho, Wo).
+
+    This is also the transposed convolution of ``grad_y`` with ``w``.
+    """
+    n = grad_y.shape[0]
+    spans = blocks(geo, n, grad_y.itemsize)
+    grad_x = _Gather(spans, (n, geo.in_channels, *geo.in_hw), grad_y.dtype)
+    for span in spans:
+        grad_x.put(span, _block_input_gradient(grad_y[span], w, geo))
+    return grad_x.out
+
+
+def forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, geo: ConvGeometry) -> np.ndarray:
+    """Cross-correlation of x (N, C, H, W) with w (O, C/G, kh, kw), plus b (O,): (N, O, Ho, Wo)."""
+    n, o, (ho, wo) = x.shape[0], geo.out_channels, geo.out_hw
+    y = np.empty((n, o, ho, wo), dtype=x.dtype)
+    weight = grouped_weight(w, geo)
+    for span in blocks(geo, n, x.itemsize):
+        part = np.matmul(weight, im2col(x[span], geo)).reshape(o, -1, ho, wo).transpose(1, 0, 2, 3)
+        if b is None:
+            y[span] = part
+        else:
+            np.add(part, b[:, None, None], out=y[span])
+    return y
+
+
+def backward(grad_y: np.ndarray, x: np.ndarray, w: np.ndarray, geo: ConvGeometry):
+    """Gradients ``(grad_x, grad_w, grad_b)`` of :func:`forward` for upstream gradient δ.
+
+    Per block: ``grad_w += δ colsᵀ``, ``grad_b += Σ δ``, and ``grad_x`` = col2im of ``wᵀ δ``.
+    """
+    n = x.shape[0]
+    spans = blocks(geo, n, x.itemsize)
+    grad_x = _Gather(spans, x.shape, x.dtype)
+    grad_w = np.zeros(grouped_weight(w, geo).shape, dtype=x.dtype)
+    grad_b = np.zeros(grad_w.shape[:2], dtype=x.dtype)
+    for span in spans:
+        dy = grouped_output(grad_y[span], geo)
+        grad_w += np.matmul(dy, im2col(x[span], geo).transpose(0, 2, 1))
+        grad_b += dy.sum(axis=2)
+        grad_x.put(span, _block_input_gradient(grad_y[span], w, geo, dy))
+    return grad_x.out, grad_w.reshape(w.shape), grad_b.reshape(-1)

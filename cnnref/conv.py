@@ -80,11 +80,7 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, groups=1) -> np.ndarra
     dtype = _common_dtype(x, w)
     b = bias_vector("b", b, geo.out_channels, dtype)
     x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
-    y = np.matmul(columns.grouped_weight(w, geo), columns.im2col(x, geo))
-    y = y.reshape(geo.out_channels, x.shape[0], *geo.out_hw)
-    if b is not None:
-        y += b[:, None, None, None]
-    y = np.ascontiguousarray(y.transpose(1, 0, 2, 3))
+    y = columns.forward(x, w, b, geo)
     return y[0] if unbatched else y
 
 
@@ -132,10 +128,7 @@ def conv2d_backward(grad_y, x, w, stride=1, padding=0, dilation=1, groups=1):
         x.astype(dtype, copy=False),
         w.astype(dtype, copy=False),
     )
-    dy = columns.grouped_output(grad_y, geo)
-    grad_w = np.matmul(dy, columns.im2col(x, geo).transpose(0, 2, 1)).reshape(w.shape)
-    grad_x = columns.input_gradient(grad_y, w, geo, dy)
-    grad_b = dy.sum(axis=(0, 2)) if geo.groups == 1 else dy.sum(axis=2).reshape(-1)
+    grad_x, grad_w, grad_b = columns.backward(grad_y, x, w, geo)
     return (grad_x[0] if unbatched else grad_x), grad_w, grad_b
 
 
