@@ -8,7 +8,7 @@ the product of δ with the transposed columns; and the input gradient is the
 column gradient ``wᵀ δ`` added back to where each entry was read (col2im).
 
 Which layout is fastest depends on the size, so each step picks a strategy
-(none loops over pixels, channels or batch elements in Python):
+(none loops over pixels or channels in Python):
 
 * small problems: precomputed flat indices, one gather for im2col and one
   ``bincount`` for col2im — a few microseconds of overhead in all;
@@ -188,27 +188,24 @@ def blocks(geo: ConvGeometry, n: int, itemsize: int) -> list[slice]:
 
     At least one block, possibly empty (an empty batch).
     """
-    per_image = geo.groups * column_rows(geo) * geo.out_hw[0] * geo.out_hw[1] * itemsize
-    step = max(1, BLOCK // max(per_image, 1))
-    return [slice(i, min(n, i + step)) for i in range(0, max(n, 1), step)]
+    (kh, kw), (ho, wo) = geo.kernel, geo.out_hw
+    per_image = geo.in_channels * kh * kw * ho * wo * itemsize
+    if n * per_image <= BLOCK:
+        return [slice(0, n)]
+    step = max(1, BLOCK // per_image)
+    return [slice(i, min(n, i + step)) for i in range(0, n, step)]
 
 
-class _Gather:
-    """The blocks' results written into one (N, ...) array.
+def _put(out: np.ndarray | None, span: slice, part: np.ndarray) -> np.ndarray:
+    """Write a block's result into ``out``; with no ``out`` (one block) the result becomes it.
 
-    With a single block its own result is kept when contiguous (no copy, and
-    its dtype shows as it is).
+    A single block's own array is kept when it is contiguous: no copy, and its
+    dtype shows as it is.
     """
-
-    def __init__(self, spans: list[slice], shape: tuple[int, ...], dtype: np.dtype):
-        self.single = len(spans) == 1
-        self.out = None if self.single else np.empty(shape, dtype=dtype)
-
-    def put(self, span: slice, part: np.ndarray) -> None:
-        if self.single:
-            self.out = np.ascontiguousarray(part)
-        else:
-            self.out[span] = part
+    if out is None:
+        return np.ascontiguousarray(part)
+    out[span] = part
+    return out
 
 
 def input_gradient(grad_y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.ndarray:
@@ -218,10 +215,10 @@ def input_gradient(grad_y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.n
     """
     n = grad_y.shape[0]
     spans = blocks(geo, n, grad_y.itemsize)
-    grad_x = _Gather(spans, (n, geo.in_channels, *geo.in_hw), grad_y.dtype)
+    grad_x = None if len(spans) == 1 else np.empty((n, geo.in_channels, *geo.in_hw), grad_y.dtype)
     for span in spans:
-        grad_x.put(span, _block_input_gradient(grad_y[span], w, geo))
-    return grad_x.out
+        grad_x = _put(grad_x, span, _block_input_gradient(grad_y[span], w, geo))
+    return grad_x
 
 
 def forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, geo: ConvGeometry) -> np.ndarray:
@@ -243,14 +240,14 @@ def backward(grad_y: np.ndarray, x: np.ndarray, w: np.ndarray, geo: ConvGeometry
 
     Per block: ``grad_w += δ colsᵀ``, ``grad_b += Σ δ``, and ``grad_x`` = col2im of ``wᵀ δ``.
     """
-    n = x.shape[0]
-    spans = blocks(geo, n, x.itemsize)
-    grad_x = _Gather(spans, x.shape, x.dtype)
-    grad_w = np.zeros(grouped_weight(w, geo).shape, dtype=x.dtype)
-    grad_b = np.zeros(grad_w.shape[:2], dtype=x.dtype)
+    spans = blocks(geo, x.shape[0], x.itemsize)
+    grad_x = None if len(spans) == 1 else np.empty(x.shape, dtype=x.dtype)
+    grad_w, grad_b = [], []  # one term per block, summed in block order
     for span in spans:
-        dy = grouped_output(grad_y[span], geo)
-        grad_w += np.matmul(dy, im2col(x[span], geo).transpose(0, 2, 1))
-        grad_b += dy.sum(axis=2)
-        grad_x.put(span, _block_input_gradient(grad_y[span], w, geo, dy))
-    return grad_x.out, grad_w.reshape(w.shape), grad_b.reshape(-1)
+        delta = grad_y[span]
+        dy = grouped_output(delta, geo)
+        grad_w.append(np.matmul(dy, im2col(x[span], geo).transpose(0, 2, 1)))
+        grad_b.append(dy.sum(axis=2))
+        grad_x = _put(grad_x, span, _block_input_gradient(delta, w, geo, dy))
+    grad_w, grad_b = sum(grad_w[1:], grad_w[0]), sum(grad_b[1:], grad_b[0])
+    return grad_x, grad_w.reshape(w.shape), grad_b.reshape(-1)

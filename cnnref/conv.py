@@ -20,7 +20,8 @@ gradient dilated by the stride), ``grad_x`` = the transposed convolution of
 ``rot180(w)`` with the channel axes swapped), and ``grad_b = Σ δ``.
 
 Implementation: im2col + matrix products (see :mod:`cnnref._columns`), with
-no Python loop over pixels, channels or batch elements. The loop versions in
+no Python loop over pixels or channels; a large batch runs in blocks of whole
+images sized for the cache. The loop versions in
 :mod:`cnnref.naive` are the specification this code is tested against.
 
 NaN and inf are not checked for: they propagate through the sums as numpy

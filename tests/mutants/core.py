@@ -34,7 +34,7 @@ SPEC_BACKWARD_TESTS = (SPEC_BACKWARD, SPEC_BACKWARD_IS_TRANSPOSE, TORCH_SPEC)
 
 # The one line every naive-backward mutant of the weight gradient starts from.
 NAIVE_GRAD_W = "grad_w[o] += delta * xp[n, channels, rows, cols]"
-FAST_GRAD_W = "grad_w += np.matmul(dy, im2col(x[span], geo).transpose(0, 2, 1))"
+FAST_GRAD_W = "grad_w.append(np.matmul(dy, im2col(x[span], geo).transpose(0, 2, 1)))"
 TAPS_ROWS = "        rows = slice(a * dh, a * dh + sh * (ho - 1) + 1, sh)\n"
 TAPS_BUFFER = "    gxp = np.zeros((geo.in_channels, n, *geo.padded_hw), dtype=grad_cols.dtype)\n"
 
@@ -287,8 +287,8 @@ MUTANTS = [
         patches=_patch(
             "_columns.py",
             FAST_GRAD_W,
-            "grad_w += np.matmul(im2col(x[span], geo), dy.transpose(0, 2, 1))"
-            ".reshape(grad_w.shape)",
+            "grad_w.append(np.matmul(im2col(x[span], geo), dy.transpose(0, 2, 1))"
+            ".reshape(dy.shape[0], dy.shape[1], -1))",
         ),
     ),
     Mutant(
@@ -302,8 +302,8 @@ MUTANTS = [
             "_columns.py",
             FAST_GRAD_W,
             "m = geo.out_hw[0] * geo.out_hw[1]\n"
-            "        grad_w += np.matmul(dy[..., -m:], im2col(x[span], geo)[..., -m:]"
-            ".transpose(0, 2, 1))",
+            "        grad_w.append(np.matmul(dy[..., -m:], im2col(x[span], geo)[..., -m:]"
+            ".transpose(0, 2, 1)))",
         ),
     ),
     Mutant(
@@ -316,7 +316,7 @@ MUTANTS = [
         patches=_patch(
             "_columns.py",
             FAST_GRAD_W,
-            "grad_w += np.matmul(dy, im2col(x[span], geo)[:1].transpose(0, 2, 1))",
+            "grad_w.append(np.matmul(dy, im2col(x[span], geo)[:1].transpose(0, 2, 1)))",
         ),
     ),
     Mutant(
@@ -345,7 +345,9 @@ MUTANTS = [
         description="bias gradient averaged over batch and pixels instead of summed",
         source="the loss-averaging habit (mean over the batch) applied to the bias",
         tests=FAST_BACKWARD_TESTS,
-        patches=_patch("_columns.py", "grad_b += dy.sum(axis=2)", "grad_b += dy.mean(axis=2)"),
+        patches=_patch(
+            "_columns.py", "grad_b.append(dy.sum(axis=2))", "grad_b.append(dy.mean(axis=2))"
+        ),
     ),
     Mutant(
         name="float32-upcast-backward",
