@@ -63,7 +63,7 @@ SHAPES = [
         padding=1,
         target=1.0,
     ),
-    Shape("small N=2 3->4 8x8 k=3", (2, 3, 8, 8), (4, 3, 3, 3), padding=1, naive=True),
+    Shape("small N=2 3->4 8x8 k=3", (2, 3, 8, 8), (4, 3, 3, 3), padding=1, target=1.0, naive=True),
 ]
 FLOAT32_TARGET = 1.5
 SETTLE = 0.3  # seconds between timed batches
@@ -168,7 +168,7 @@ def bench_shape(shape: Shape, dtype, torch, rounds: int, budget: float) -> dict:
         "dtype": np.dtype(dtype).name,
         "us": {name: round(t * 1e6, 2) for name, t in medians.items()},
         "flops": work,
-        "gflops": {name: round(work / t / 1e9, 2) for name, t in medians.items()},
+        "gflops": {name: float(f"{work / t / 1e9:.3g}") for name, t in medians.items()},
     }
     if torch is not None:
         ratios = [a / t for a, t in zip(per_round["cnnref"], per_round["torch"], strict=True)]
@@ -249,7 +249,7 @@ def main(argv=None) -> int:
             rows.append(row)
             us = row["us"]
             cells = [f"{us.get(k, float('nan')):10.1f}" for k in ("cnnref", "torch", "naive")]
-            rate = "/".join(f"{row['gflops'][k]:.1f}" for k in ("cnnref", "torch") if k in us)
+            rate = "/".join(f"{row['gflops'][k]:.3g}" for k in ("cnnref", "torch") if k in us)
             ratio = ""
             if "ratio_to_torch" in row:
                 ratio = "-".join(

@@ -29,7 +29,7 @@ def fmt_us(value) -> str:
 
 
 def fmt_rate(value) -> str:
-    return "–" if value is None else f"{value:.1f}"
+    return "–" if value is None else f"{value:.3g}"
 
 
 def fmt_ratios(row: dict) -> str:
