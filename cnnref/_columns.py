@@ -224,14 +224,14 @@ def input_gradient(grad_y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.n
 def forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, geo: ConvGeometry) -> np.ndarray:
     """Cross-correlation of x (N, C, H, W) with w (O, C/G, kh, kw), plus b (O,): (N, O, Ho, Wo)."""
     n, o, (ho, wo) = x.shape[0], geo.out_channels, geo.out_hw
-    y = np.empty((n, o, ho, wo), dtype=x.dtype)
+    spans = blocks(geo, n, x.itemsize)
+    y = None if len(spans) == 1 else np.empty((n, o, ho, wo), dtype=x.dtype)
     weight = grouped_weight(w, geo)
-    for span in blocks(geo, n, x.itemsize):
+    for span in spans:
         part = np.matmul(weight, im2col(x[span], geo)).reshape(o, -1, ho, wo).transpose(1, 0, 2, 3)
-        if b is None:
-            y[span] = part
-        else:
-            np.add(part, b[:, None, None], out=y[span])
+        if b is not None:
+            part += b[:, None, None]
+        y = _put(y, span, part)
     return y
 
 
