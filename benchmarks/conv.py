@@ -3,10 +3,18 @@
 Run with ``make bench`` (or ``python -m benchmarks.conv``). Every contender is
 timed in the same process, in interleaved rounds (cnnref, PyTorch, cnnref,
 PyTorch, ...), so a slow moment of a shared machine hits both; the reported
-ratio is the median over rounds of the per-round ratio. Each batch starts after
-a short pause, so that the worker threads of the previous contender (which
-spin for a while after a call) do not steal the cores from the next. PyTorch runs on the
-CPU with 2 threads; numpy uses its BLAS's default threads.
+ratio is the median over rounds of the per-round ratio (the smallest and the
+largest are recorded too). Each batch starts after a short pause, so that the
+worker threads of the previous contender (which spin for a while after a call)
+do not steal the cores from the next. PyTorch runs on the CPU with 2 threads;
+numpy uses its BLAS's default threads.
+
+Each row also gives the arithmetic rate of every contender: a forward and
+backward pass is three products of the size of the forward one (``y``,
+``grad_w``, ``grad_x``), ``3 · 2·N·O·(C/groups)·kh·kw·Ho·Wo`` floating-point
+operations, divided by the time. Beside it stands the machine's
+matrix-product peak, measured in the same run: numpy's product of two large
+square matrices in each dtype, with the same threads as the convolutions.
 
 Results are printed and written to ``benchmarks/results/conv.json``.
 """
@@ -44,21 +52,43 @@ class Shape:
 
 
 SHAPES = [
-    Shape("seed 1x1x3x3, k=2", (1, 1, 3, 3), (1, 1, 2, 2), target_us=30.0, naive=True),
-    Shape("LeNet conv2 N=64 6->16 14x14 k=5", (64, 6, 14, 14), (16, 6, 5, 5), target=1.5),
-    Shape("N=32 32->64 32x32 k=3 p=1", (32, 32, 32, 32), (64, 32, 3, 3), padding=1, target=1.2),
+    Shape("seed 1x1x3x3, k=2", (1, 1, 3, 3), (1, 1, 2, 2), target_us=20.0, naive=True),
+    Shape("LeNet conv2 N=64 6->16 14x14 k=5", (64, 6, 14, 14), (16, 6, 5, 5), target=1.0),
+    Shape("N=32 32->64 32x32 k=3 p=1", (32, 32, 32, 32), (64, 32, 3, 3), padding=1, target=1.0),
     Shape(
         "N=32 16->32 32x32 k=3 s=2 p=1",
         (32, 16, 32, 32),
         (32, 16, 3, 3),
         stride=2,
         padding=1,
-        target=1.5,
+        target=1.0,
     ),
-    Shape("small N=2 3->4 8x8 k=3", (2, 3, 8, 8), (4, 3, 3, 3), padding=1, naive=True),
+    Shape("small N=2 3->4 8x8 k=3", (2, 3, 8, 8), (4, 3, 3, 3), padding=1, target=1.0, naive=True),
 ]
-FLOAT32_TARGET = 3.0
+FLOAT32_TARGET = 1.5
 SETTLE = 0.3  # seconds between timed batches
+PEAK_SIZE = 2048  # matrices of the peak measurement: PEAK_SIZE x PEAK_SIZE
+
+
+def flops(shape: Shape, out_hw: tuple[int, int]) -> int:
+    """Floating-point operations of one forward + backward pass: three forward-sized products."""
+    n, _, _, _ = shape.x
+    o, c_per_group, kh, kw = shape.w
+    return 3 * 2 * n * o * c_per_group * kh * kw * out_hw[0] * out_hw[1]
+
+
+def matmul_peak(dtype, repeats: int = 5) -> float:
+    """GFLOP/s of numpy's product of two PEAK_SIZE-square matrices, the best of ``repeats``."""
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal((PEAK_SIZE, PEAK_SIZE)).astype(dtype) for _ in range(2))
+    a @ b
+    best = float("inf")
+    for _ in range(repeats):
+        time.sleep(SETTLE)
+        start = time.perf_counter()
+        a @ b
+        best = min(best, time.perf_counter() - start)
+    return 2 * PEAK_SIZE**3 / best / 1e9
 
 
 def _calibrate(fn: Callable[[], object], budget: float) -> int:
@@ -107,6 +137,7 @@ def bench_shape(shape: Shape, dtype, torch, rounds: int, budget: float) -> dict:
     b = rng.standard_normal(shape.w[0]).astype(dtype)
     kw = {"stride": shape.stride, "padding": shape.padding}
     grad_y = rng.standard_normal(cnnref.conv2d(x, w, b, **kw).shape).astype(dtype)
+    work = flops(shape, grad_y.shape[2:])
 
     def ours():
         cnnref.conv2d(x, w, b, **kw)
@@ -136,10 +167,14 @@ def bench_shape(shape: Shape, dtype, torch, rounds: int, budget: float) -> dict:
         "shape": shape.name,
         "dtype": np.dtype(dtype).name,
         "us": {name: round(t * 1e6, 2) for name, t in medians.items()},
+        "flops": work,
+        "gflops": {name: float(f"{work / t / 1e9:.3g}") for name, t in medians.items()},
     }
     if torch is not None:
         ratios = [a / t for a, t in zip(per_round["cnnref"], per_round["torch"], strict=True)]
         row["ratio_to_torch"] = round(statistics.median(ratios), 3)
+        row["ratio_to_torch_min"] = round(min(ratios), 3)
+        row["ratio_to_torch_max"] = round(max(ratios), 3)
     if "naive" in medians:
         row["naive_over_cnnref"] = round(medians["naive"] / medians["cnnref"], 1)
     return row
@@ -166,9 +201,10 @@ def target_text(shape: Shape, dtype: str) -> str:
     return f"<= {shape.target if dtype == 'float64' else FLOAT32_TARGET:g}x"
 
 
-def machine_facts(torch) -> dict:
+def machine_facts(torch, peaks: dict | None = None) -> dict:
     """What the numbers were measured on (recorded next to them)."""
-    return {
+    facts = {"matmul_gflops": peaks} if peaks else {}
+    return facts | {
         "cpu_count": os.cpu_count(),
         "machine": platform.machine(),
         "numpy": np.__version__,
@@ -196,8 +232,14 @@ def main(argv=None) -> int:
     torch = _torch()
     if torch is None:
         print("PyTorch is not installed (make oracle): timing cnnref and the naive loops only.")
+    peaks = {}
+    for dtype in (np.float64, np.float32):
+        peaks[np.dtype(dtype).name] = round(matmul_peak(dtype), 1)
+        print(
+            f"matrix-product peak, {np.dtype(dtype).name}: {peaks[np.dtype(dtype).name]} GFLOP/s"
+        )
     header = f"{'shape':36s} {'dtype':8s} {'cnnref us':>10s} {'torch us':>10s} {'naive us':>10s}"
-    print(header + f" {'ratio':>7s} {'target':>9s}")
+    print(header + f" {'GFLOP/s':>15s} {'ratio min-med-max':>18s} {'target':>9s}")
     rows = []
     for dtype in (np.float64, np.float32):
         for shape in SHAPES:
@@ -207,13 +249,19 @@ def main(argv=None) -> int:
             rows.append(row)
             us = row["us"]
             cells = [f"{us.get(k, float('nan')):10.1f}" for k in ("cnnref", "torch", "naive")]
-            ratio = f"{row['ratio_to_torch']:7.2f}" if "ratio_to_torch" in row else " " * 7
+            rate = "/".join(f"{row['gflops'][k]:.3g}" for k in ("cnnref", "torch") if k in us)
+            ratio = ""
+            if "ratio_to_torch" in row:
+                ratio = "-".join(
+                    f"{row[k]:.2f}"
+                    for k in ("ratio_to_torch_min", "ratio_to_torch", "ratio_to_torch_max")
+                )
             print(
-                f"{shape.name:36s} {row['dtype']:8s} {' '.join(cells)} {ratio} "
+                f"{shape.name:36s} {row['dtype']:8s} {' '.join(cells)} {rate:>15s} {ratio:>18s} "
                 f"{row['target']:>9s} {row['verdict']}",
                 flush=True,
             )
-    write_atomically(args.output, {"machine": machine_facts(torch), "rows": rows})
+    write_atomically(args.output, {"machine": machine_facts(torch, peaks), "rows": rows})
     print(f"results written to {args.output}")
     return 0
 

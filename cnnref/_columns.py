@@ -8,7 +8,7 @@ the product of δ with the transposed columns; and the input gradient is the
 column gradient ``wᵀ δ`` added back to where each entry was read (col2im).
 
 Which layout is fastest depends on the size, so each step picks a strategy
-(none loops over pixels, channels or batch elements in Python):
+(none loops over pixels or channels in Python):
 
 * small problems: precomputed flat indices, one gather for im2col and one
   ``bincount`` for col2im — a few microseconds of overhead in all;
@@ -16,6 +16,14 @@ Which layout is fastest depends on the size, so each step picks a strategy
   one strided slice per kernel tap;
 * with a unit width stride, col2im instead lays δ out at the full padded width
   so that each tap's slice has long contiguous rows.
+
+:func:`forward` and :func:`backward` run the batch in blocks of whole images
+whose columns take about :data:`BLOCK` bytes: the columns of one block are
+written, multiplied and read back while they are still in the cache, and the
+same few megabytes of memory serve every block (columns of the whole batch
+would be fresh memory on every call, which the system must map and zero).
+Each block is one matrix product per step, as above; the only Python loop is
+over these blocks (and over kernel taps).
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ from .signal import pad2d
 
 # Up to this many column entries, the index path wins.
 SMALL = 4096
+# Bytes of columns per block of images (see the module docstring).
+BLOCK = 2 << 20
 
 
 def column_rows(geo: ConvGeometry) -> int:
@@ -107,7 +117,7 @@ def grouped_output(grad_y: np.ndarray, geo: ConvGeometry) -> np.ndarray:
 
 
 def _col2im_taps(grad_cols: np.ndarray, geo: ConvGeometry, n: int) -> np.ndarray:
-    """Adjoint of im2col by one strided add per kernel tap; returns (N, C, H, W)."""
+    """Adjoint of im2col by one strided add per kernel tap; returns an (N, C, H, W) view."""
     (kh, kw), (sh, sw), (dh, dw) = geo.kernel, geo.stride, geo.dilation
     ho, wo = geo.out_hw
     grad_cols = grad_cols.reshape(geo.in_channels, kh, kw, n, ho, wo)
@@ -118,7 +128,7 @@ def _col2im_taps(grad_cols: np.ndarray, geo: ConvGeometry, n: int) -> np.ndarray
             gxp[:, :, rows, b * dw : b * dw + sw * (wo - 1) + 1 : sw] += grad_cols[:, a, b]
     (t, _), (l, _) = geo.pads
     h, w = geo.in_hw
-    return gxp[:, :, t : t + h, l : l + w].transpose(1, 0, 2, 3).copy()
+    return gxp[:, :, t : t + h, l : l + w].transpose(1, 0, 2, 3)
 
 
 def _input_gradient_wide(grad_y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.ndarray:
@@ -127,7 +137,8 @@ def _input_gradient_wide(grad_y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -
     δ is laid out ``Wp`` wide (zeros beyond ``Wo``), so each kernel tap adds
     the column gradient to a window of the flattened padded input whose rows
     are contiguous: long runs instead of ``Wo``-sized pieces. The extra zero
-    columns cost a little more arithmetic and add nothing.
+    columns cost a little more arithmetic and add nothing. Returns an
+    (N, C, H, W) view.
     """
     n = grad_y.shape[0]
     (kh, kw), (sh, _), (dh, dw) = geo.kernel, geo.stride, geo.dilation
@@ -148,17 +159,13 @@ def _input_gradient_wide(grad_y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -
             np.ndarray((c, n, ho, wp), gxp.dtype, gxp, offset, strides)[...] += grad_cols[:, a, b]
     (t, _), (l, _) = geo.pads
     h, w_ = geo.in_hw
-    return gxp[:, :, t : t + h, l : l + w_].transpose(1, 0, 2, 3).copy()
+    return gxp[:, :, t : t + h, l : l + w_].transpose(1, 0, 2, 3)
 
 
-def input_gradient(
+def _block_input_gradient(
     grad_y: np.ndarray, w: np.ndarray, geo: ConvGeometry, dy: np.ndarray | None = None
 ) -> np.ndarray:
-    """∂L/∂x (N, C, H, W) of the convolution ``geo`` for upstream gradient (N, O, Ho, Wo).
-
-    This is also the transposed convolution of ``grad_y`` with ``w``. ``dy``
-    is ``grouped_output(grad_y, geo)`` when the caller already has it.
-    """
+    """∂L/∂x of one block of images, (n, C, H, W) (a view or a new array)."""
     n = grad_y.shape[0]
     wt = grouped_weight(w, geo).transpose(0, 2, 1)
     entries = wt.shape[0] * wt.shape[1] * n * geo.out_hw[0] * geo.out_hw[1]
@@ -174,3 +181,73 @@ def input_gradient(
     if geo.stride[1] == 1 and 2 * geo.padded_hw[1] <= 3 * geo.out_hw[1]:
         return _input_gradient_wide(grad_y, w, geo)
     return _col2im_taps(np.matmul(wt, dy), geo, n)
+
+
+def blocks(geo: ConvGeometry, n: int, itemsize: int) -> list[slice]:
+    """``range(n)`` cut into blocks of whole images, about :data:`BLOCK` bytes of columns each.
+
+    At least one block, possibly empty (an empty batch).
+    """
+    (kh, kw), (ho, wo) = geo.kernel, geo.out_hw
+    per_image = geo.in_channels * kh * kw * ho * wo * itemsize
+    if n * per_image <= BLOCK:
+        return [slice(0, n)]
+    step = max(1, BLOCK // per_image)
+    return [slice(i, min(n, i + step)) for i in range(0, n, step)]
+
+
+def _put(out: np.ndarray | None, span: slice, part: np.ndarray) -> np.ndarray:
+    """Write a block's result into ``out``; with no ``out`` (one block) the result becomes it.
+
+    A single block's own array is kept when it is contiguous: no copy, and its
+    dtype shows as it is.
+    """
+    if out is None:
+        return np.ascontiguousarray(part)
+    out[span] = part
+    return out
+
+
+def input_gradient(grad_y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.ndarray:
+    """∂L/∂x (N, C, H, W) of the convolution ``geo`` for upstream gradient (N, O, Ho, Wo).
+
+    This is also the transposed convolution of ``grad_y`` with ``w``.
+    """
+    n = grad_y.shape[0]
+    spans = blocks(geo, n, grad_y.itemsize)
+    grad_x = None if len(spans) == 1 else np.empty((n, geo.in_channels, *geo.in_hw), grad_y.dtype)
+    for span in spans:
+        grad_x = _put(grad_x, span, _block_input_gradient(grad_y[span], w, geo))
+    return grad_x
+
+
+def forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, geo: ConvGeometry) -> np.ndarray:
+    """Cross-correlation of x (N, C, H, W) with w (O, C/G, kh, kw), plus b (O,): (N, O, Ho, Wo)."""
+    n, o, (ho, wo) = x.shape[0], geo.out_channels, geo.out_hw
+    spans = blocks(geo, n, x.itemsize)
+    y = None if len(spans) == 1 else np.empty((n, o, ho, wo), dtype=x.dtype)
+    weight = grouped_weight(w, geo)
+    for span in spans:
+        part = np.matmul(weight, im2col(x[span], geo)).reshape(o, -1, ho, wo).transpose(1, 0, 2, 3)
+        if b is not None:
+            part += b[:, None, None]
+        y = _put(y, span, part)
+    return y
+
+
+def backward(grad_y: np.ndarray, x: np.ndarray, w: np.ndarray, geo: ConvGeometry):
+    """Gradients ``(grad_x, grad_w, grad_b)`` of :func:`forward` for upstream gradient δ.
+
+    Per block: ``grad_w += δ colsᵀ``, ``grad_b += Σ δ``, and ``grad_x`` = col2im of ``wᵀ δ``.
+    """
+    spans = blocks(geo, x.shape[0], x.itemsize)
+    grad_x = None if len(spans) == 1 else np.empty(x.shape, dtype=x.dtype)
+    grad_w, grad_b = [], []  # one term per block, summed in block order
+    for span in spans:
+        delta = grad_y[span]
+        dy = grouped_output(delta, geo)
+        grad_w.append(np.matmul(dy, im2col(x[span], geo).transpose(0, 2, 1)))
+        grad_b.append(dy.sum(axis=2))
+        grad_x = _put(grad_x, span, _block_input_gradient(delta, w, geo, dy))
+    grad_w, grad_b = sum(grad_w[1:], grad_w[0]), sum(grad_b[1:], grad_b[0])
+    return grad_x, grad_w.reshape(w.shape), grad_b.reshape(-1)

@@ -20,7 +20,8 @@ gradient dilated by the stride), ``grad_x`` = the transposed convolution of
 ``rot180(w)`` with the channel axes swapped), and ``grad_b = Σ δ``.
 
 Implementation: im2col + matrix products (see :mod:`cnnref._columns`), with
-no Python loop over pixels, channels or batch elements. The loop versions in
+no Python loop over pixels or channels; a large batch runs in blocks of whole
+images sized for the cache. The loop versions in
 :mod:`cnnref.naive` are the specification this code is tested against.
 
 NaN and inf are not checked for: they propagate through the sums as numpy
@@ -119,11 +120,7 @@ def conv2d(
     x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
     if pads is not None:
         x = pad2d(x, pads, mode=padding_mode)
-    y = np.matmul(columns.grouped_weight(w, geo), columns.im2col(x, geo))
-    y = y.reshape(geo.out_channels, x.shape[0], *geo.out_hw)
-    if b is not None:
-        y += b[:, None, None, None]
-    y = np.ascontiguousarray(y.transpose(1, 0, 2, 3))
+    y = columns.forward(x, w, b, geo)
     return y[0] if unbatched else y
 
 
@@ -172,12 +169,9 @@ def conv2d_backward(grad_y, x, w, stride=1, padding=0, dilation=1, groups=1, pad
     )
     if pads is not None:
         x = pad2d(x, pads, mode=padding_mode)
-    dy = columns.grouped_output(grad_y, geo)
-    grad_w = np.matmul(dy, columns.im2col(x, geo).transpose(0, 2, 1)).reshape(w.shape)
-    grad_x = columns.input_gradient(grad_y, w, geo, dy)
+    grad_x, grad_w, grad_b = columns.backward(grad_y, x, w, geo)
     if pads is not None:
         grad_x = pad2d_backward(grad_x, pads, mode=padding_mode)
-    grad_b = dy.sum(axis=(0, 2)) if geo.groups == 1 else dy.sum(axis=2).reshape(-1)
     return (grad_x[0] if unbatched else grad_x), grad_w, grad_b
 
 

@@ -111,6 +111,63 @@ def test_every_input_gradient_strategy_matches_spec(rng, monkeypatch, xs, ws, kw
     )
 
 
+# Blocks of the batch: a budget of one or two images' columns and a half, so
+# that the batch splits into several blocks and the last one may be short.
+BLOCK_CASES = [
+    pytest.param((5, 4, 14, 12), (5, 4, 5, 3), {"padding": (2, 1)}, id="wide"),
+    pytest.param((7, 6, 17, 15), (8, 3, 3, 2), {"stride": 2, "groups": 2}, id="taps"),
+    pytest.param(
+        (5, 4, 16, 13), (6, 4, 3, 3), {"stride": (3, 2), "padding": 1, "dilation": 2}, id="s3x2"
+    ),
+]
+
+
+@pytest.mark.parametrize("images", [1, 2])
+@pytest.mark.parametrize(("xs", "ws", "kw"), BLOCK_CASES)
+def test_blocks_of_the_batch_match_spec(rng, monkeypatch, xs, ws, kw, images):
+    x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
+    geo = conv_geometry(xs, ws, **{"stride": 1, "padding": 0, "dilation": 1, "groups": 1, **kw})
+    per_image = xs[1] * ws[2] * ws[3] * geo.out_hw[0] * geo.out_hw[1] * x.itemsize
+    monkeypatch.setattr(columns, "BLOCK", images * per_image + per_image // 2)
+    monkeypatch.setattr(columns, "SMALL", 0)  # the strategy of a large problem in every block
+    spans = columns.blocks(geo, xs[0], x.itemsize)
+    sizes = [s.stop - s.start for s in spans]
+    assert len(sizes) > 2 and set(sizes[:-1]) == {images} and 0 < sizes[-1] <= images, spans
+    assert [i for s in spans for i in range(s.start, s.stop)] == list(range(xs[0]))
+    y = conv2d(x, w, b, **kw)
+    assert_close(y, conv2d_naive(x, w, b, **kw), 1e-13, "y")
+    grad_y = rng.standard_normal(y.shape)
+    fast = conv2d_backward(grad_y, x, w, **kw)
+    spec = conv2d_backward_naive(grad_y, x, w, **kw)
+    for name, a, e in zip(("grad_x", "grad_w", "grad_b"), fast, spec, strict=True):
+        assert_close(a, e, 1e-13, name)
+    transpose_kw = {"padding": 0, **kw}
+    out_pad = tuple(
+        conv_remainder(xs[2 + i], ws[2 + i], s, p, d)
+        for i, (s, p, d) in enumerate(_axis_params(kw))
+    )
+    assert_close(
+        conv_transpose2d(
+            grad_y, w, b[: ws[1] * kw.get("groups", 1)], output_padding=out_pad, **transpose_kw
+        ),
+        conv_transpose2d_naive(
+            grad_y, w, b[: ws[1] * kw.get("groups", 1)], output_padding=out_pad, **transpose_kw
+        ),
+        1e-13,
+        "conv_transpose2d",
+    )
+
+
+def test_an_empty_batch_is_one_empty_block(rng):
+    x, w = np.zeros((0, 3, 6, 5)), rng.standard_normal((4, 3, 3, 2))
+    y = conv2d(x, w, np.ones(4), padding=1)
+    assert y.shape == (0, 4, 6, 6)
+    grad_x, grad_w, grad_b = conv2d_backward(np.zeros(y.shape), x, w, padding=1)
+    assert grad_x.shape == x.shape
+    np.testing.assert_array_equal(grad_w, np.zeros(w.shape))
+    np.testing.assert_array_equal(grad_b, np.zeros(4))
+
+
 def test_strategy_cases_cover_what_they_claim():
     # remainder rows/columns on the strided-taps path, beyond the far padding
     # (a buffer that drops them, or an alignment that shifts them, must show)

@@ -28,23 +28,41 @@ def fmt_us(value) -> str:
     return f"{value:.1f} µs"
 
 
+def fmt_rate(value) -> str:
+    return "–" if value is None else f"{value:.3g}"
+
+
+def fmt_ratios(row: dict) -> str:
+    """``min · median · max`` of the per-round ratios (the median alone in older results)."""
+    if "ratio_to_torch" not in row:
+        return "–"
+    keys = ("ratio_to_torch_min", "ratio_to_torch", "ratio_to_torch_max")
+    if not all(k in row for k in keys):
+        return f"{row['ratio_to_torch']:.2f}"
+    low, mid, high = (row[k] for k in keys)
+    return f"{low:.2f} · **{mid:.2f}** · {high:.2f}"
+
+
 def benchmark_table() -> str:
     if not BENCH.exists():
         return "*No benchmark results yet: run `make bench`.*"
     data = json.loads(BENCH.read_text())
+    machine = data["machine"]
+    peaks = machine.get("matmul_gflops", {})
     lines = [
-        "| shape | dtype | cnnref | PyTorch | loops | cnnref / PyTorch | target | |",
-        "|---|---|---:|---:|---:|---:|---|---|",
+        "| shape | dtype | cnnref | PyTorch | loops | cnnref GFLOP/s | PyTorch GFLOP/s "
+        "| matmul peak GFLOP/s | cnnref / PyTorch: min · median · max | target | |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---|---|",
     ]
     for row in data["rows"]:
-        us = row["us"]
-        ratio = row.get("ratio_to_torch")
+        us, rates = row["us"], row.get("gflops", {})
         lines.append(
             f"| {row['shape']} | {row['dtype']} | {fmt_us(us.get('cnnref'))} "
             f"| {fmt_us(us.get('torch'))} | {fmt_us(us.get('naive'))} "
-            f"| {'–' if ratio is None else f'{ratio:.2f}'} | {row['target']} | {row['verdict']} |"
+            f"| {fmt_rate(rates.get('cnnref'))} | {fmt_rate(rates.get('torch'))} "
+            f"| {fmt_rate(peaks.get(row['dtype']))} | {fmt_ratios(row)} "
+            f"| {row['target']} | {row['verdict']} |"
         )
-    machine = data["machine"]
     lines.append("")
     lines.append(
         f"Measured on {machine['cpu_count']} cores ({machine['machine']}), Python "
@@ -72,7 +90,11 @@ def benchmark_figure() -> str:
     labels = [f"{r['shape']} ({r['dtype']})" for r in rows]
     ratios = [r["ratio_to_torch"] for r in rows]
     colours = ["tab:blue" if r["dtype"] == "float64" else "tab:orange" for r in rows]
-    ax.barh(range(len(rows)), ratios, color=colours)
+    spread = [
+        [r["ratio_to_torch"] - r.get("ratio_to_torch_min", r["ratio_to_torch"]) for r in rows],
+        [r.get("ratio_to_torch_max", r["ratio_to_torch"]) - r["ratio_to_torch"] for r in rows],
+    ]
+    ax.barh(range(len(rows)), ratios, color=colours, xerr=spread, ecolor="dimgrey", capsize=3)
     for i, r in enumerate(rows):
         target = r.get("target", "")
         if target.startswith("<=") and target.endswith("x"):
@@ -81,7 +103,10 @@ def benchmark_figure() -> str:
     ax.axvline(1.0, color="grey", ls="--", lw=1)
     ax.set_yticks(range(len(rows)), labels, fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("time of cnnref / time of PyTorch (below 1: cnnref faster; bar: target)")
+    ax.set_xlabel(
+        "time of cnnref / time of PyTorch, median and range over rounds "
+        "(below 1: cnnref faster; black bar: target)"
+    )
     fig.tight_layout()
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None})

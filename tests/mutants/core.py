@@ -35,7 +35,7 @@ SPEC_BACKWARD_TESTS = (SPEC_BACKWARD, SPEC_BACKWARD_IS_TRANSPOSE, TORCH_SPEC)
 
 # The one line every naive-backward mutant of the weight gradient starts from.
 NAIVE_GRAD_W = "grad_w[o] += delta * xp[n, channels, rows, cols]"
-FAST_GRAD_W = "grad_w = np.matmul(dy, columns.im2col(x, geo).transpose(0, 2, 1)).reshape(w.shape)"
+FAST_GRAD_W = "grad_w.append(np.matmul(dy, im2col(x[span], geo).transpose(0, 2, 1)))"
 TAPS_ROWS = "        rows = slice(a * dh, a * dh + sh * (ho - 1) + 1, sh)\n"
 TAPS_BUFFER = "    gxp = np.zeros((geo.in_channels, n, *geo.padded_hw), dtype=grad_cols.dtype)\n"
 
@@ -228,9 +228,9 @@ MUTANTS = [
         source="the convolution / cross-correlation confusion of the source articles",
         tests=(FAST_FORWARD, TORCH_CONV),
         patches=_patch(
-            "conv.py",
-            "columns.grouped_weight(w, geo), columns.im2col(x, geo)",
-            "columns.grouped_weight(w[..., ::-1, ::-1], geo), columns.im2col(x, geo)",
+            "_columns.py",
+            "    weight = grouped_weight(w, geo)\n",
+            "    weight = grouped_weight(w[..., ::-1, ::-1], geo)\n",
         ),
     ),
     Mutant(
@@ -239,7 +239,9 @@ MUTANTS = [
         description="conv2d accepts a bias and does not add it",
         source="a bias argument threaded through but never used",
         tests=(FAST_FORWARD, TORCH_CONV),
-        patches=_patch("conv.py", "        y += b[:, None, None, None]\n", "        pass\n"),
+        patches=_patch(
+            "_columns.py", "            part += b[:, None, None]\n", "            pass\n"
+        ),
     ),
     Mutant(
         name="transpose-bias-dropped",
@@ -269,7 +271,11 @@ MUTANTS = [
         "gradient only)",
         source="derivations that rotate the kernel in both gradients",
         tests=FAST_BACKWARD_TESTS,
-        patches=_patch("conv.py", FAST_GRAD_W, FAST_GRAD_W + "[..., ::-1, ::-1]"),
+        patches=_patch(
+            "_columns.py",
+            "grad_w.reshape(w.shape), grad_b",
+            "grad_w.reshape(w.shape)[..., ::-1, ::-1], grad_b",
+        ),
     ),
     Mutant(
         name="dw-transposed",
@@ -279,9 +285,10 @@ MUTANTS = [
         source="seed 000's own correction: its first weight gradient was transposed",
         tests=FAST_BACKWARD_TESTS,
         patches=_patch(
-            "conv.py",
+            "_columns.py",
             FAST_GRAD_W,
-            "grad_w = np.matmul(columns.im2col(x, geo), dy.transpose(0, 2, 1)).reshape(w.shape)",
+            "grad_w.append(np.matmul(im2col(x[span], geo), dy.transpose(0, 2, 1))"
+            ".reshape(dy.shape[0], dy.shape[1], -1))",
         ),
     ),
     Mutant(
@@ -292,11 +299,11 @@ MUTANTS = [
         source="per-example backward loops that overwrite dW",
         tests=FAST_BACKWARD_TESTS,
         patches=_patch(
-            "conv.py",
+            "_columns.py",
             FAST_GRAD_W,
             "m = geo.out_hw[0] * geo.out_hw[1]\n"
-            "    grad_w = np.matmul(dy[..., -m:], columns.im2col(x, geo)[..., -m:]"
-            ".transpose(0, 2, 1)).reshape(w.shape)",
+            "        grad_w.append(np.matmul(dy[..., -m:], im2col(x[span], geo)[..., -m:]"
+            ".transpose(0, 2, 1)))",
         ),
     ),
     Mutant(
@@ -307,10 +314,9 @@ MUTANTS = [
         source="PyTorch issue 51430: nn.grad.conv2d_weight wrong for groups > 1",
         tests=FAST_BACKWARD_TESTS,
         patches=_patch(
-            "conv.py",
+            "_columns.py",
             FAST_GRAD_W,
-            "grad_w = np.matmul(dy, columns.im2col(x, geo)[:1].transpose(0, 2, 1))"
-            ".reshape(w.shape)",
+            "grad_w.append(np.matmul(dy, im2col(x[span], geo)[:1].transpose(0, 2, 1)))",
         ),
         report=reports.GROUPS_WEIGHT,
     ),
@@ -323,14 +329,14 @@ MUTANTS = [
         tests=FAST_BACKWARD_TESTS,
         patches=(
             Patch(
-                "cnnref/conv.py",
+                "cnnref/_columns.py",
                 "import numpy as np\n",
                 "from dataclasses import replace\n\nimport numpy as np\n",
             ),
             Patch(
-                "cnnref/conv.py",
-                "columns.im2col(x, geo).transpose(0, 2, 1)",
-                "columns.im2col(x, replace(geo, dilation=(1, 1))).transpose(0, 2, 1)",
+                "cnnref/_columns.py",
+                "im2col(x[span], geo).transpose(0, 2, 1)",
+                "im2col(x[span], replace(geo, dilation=(1, 1))).transpose(0, 2, 1)",
             ),
         ),
     ),
@@ -341,9 +347,7 @@ MUTANTS = [
         source="the loss-averaging habit (mean over the batch) applied to the bias",
         tests=FAST_BACKWARD_TESTS,
         patches=_patch(
-            "conv.py",
-            "dy.sum(axis=(0, 2)) if geo.groups == 1 else dy.sum(axis=2).reshape(-1)",
-            "dy.mean(axis=(0, 2)) if geo.groups == 1 else dy.mean(axis=2).reshape(-1)",
+            "_columns.py", "grad_b.append(dy.sum(axis=2))", "grad_b.append(dy.mean(axis=2))"
         ),
     ),
     Mutant(
@@ -467,8 +471,8 @@ MUTANTS = [
         tests=(FAST_STRATEGIES, FAST_BACKWARD, TORCH_CONV),
         patches=_patch(
             "_columns.py",
-            "    return gxp[:, :, t : t + h, l : l + w_].transpose(1, 0, 2, 3).copy()\n",
-            "    return gxp[:, :, t + 1 : t + 1 + h, l : l + w_].transpose(1, 0, 2, 3).copy()\n",
+            "    return gxp[:, :, t : t + h, l : l + w_].transpose(1, 0, 2, 3)\n",
+            "    return gxp[:, :, t + 1 : t + 1 + h, l : l + w_].transpose(1, 0, 2, 3)\n",
         ),
     ),
     Mutant(

@@ -50,12 +50,11 @@ MUTANTS = [
         source="a dependency's grouped-convolution kernel shipped with PyTorch",
         tests=(FAST_BACKWARD, TORCH_CONV),
         patches=_patch(
-            "conv.py",
+            "_columns.py",
             FAST_GRAD_W,
-            "xw = x if geo.groups == 1 or geo.stride[0] == 1 else np.concatenate("
-            "[x[:, :, :-1], 0 * x[:, :, -1:]], axis=2)\n"
-            "    grad_w = np.matmul(dy, columns.im2col(xw, geo).transpose(0, 2, 1))"
-            ".reshape(w.shape)",
+            "xw = x[span] if geo.groups == 1 or geo.stride[0] == 1 else np.concatenate("
+            "[x[span][:, :, :-1], 0 * x[span][:, :, -1:]], axis=2)\n"
+            "        grad_w.append(np.matmul(dy, im2col(xw, geo).transpose(0, 2, 1)))",
         ),
         report=reports.DEPTHWISE_STRIDE,
     ),
@@ -99,12 +98,13 @@ MUTANTS = [
         tests=(f"{FAST}::test_same_padding_of_even_kernels_backward_matches_spec", TORCH_SAME),
         patches=_patch(
             "conv.py",
-            "    grad_x = columns.input_gradient(grad_y, w, geo, dy)\n",
-            '    flipped = __import__("dataclasses").replace(\n'
-            "        geo, pads=tuple(p[::-1] for p in geo.pads), plans={}\n"
-            "    )\n"
-            '    grad_x = columns.input_gradient(grad_y, w, flipped if padding == "same" else '
-            "geo, dy)\n",
+            "    grad_x, grad_w, grad_b = columns.backward(grad_y, x, w, geo)\n",
+            "    grad_x, grad_w, grad_b = columns.backward(grad_y, x, w, geo)\n"
+            '    if padding == "same":\n'
+            '        flipped = __import__("dataclasses").replace(\n'
+            "            geo, pads=tuple(p[::-1] for p in geo.pads), plans={}\n"
+            "        )\n"
+            "        grad_x = columns.backward(grad_y, x, w, flipped)[0]\n",
         ),
         report=reports.SAME_OFFSET,
     ),
