@@ -73,8 +73,10 @@ def _geometry(x_shape, w_shape, stride, padding, dilation, groups, padding_mode)
     that of the padded input with no padding.
     """
     geo = cached_conv_geometry(x_shape, w_shape, stride, padding, dilation, groups)
+    if isinstance(padding_mode, str) and padding_mode == "zeros":
+        return geo, None  # the common case: nothing more to check
     check_pad_mode("padding_mode", padding_mode, PADDING_MODES, geo.pads, geo.in_hw)
-    if padding_mode == "zeros" or not geo.padded:
+    if not geo.padded:
         return geo, None
     padded_shape = (x_shape[0], geo.in_channels, *geo.padded_hw)
     (t, b), (l, r) = geo.pads
