@@ -68,11 +68,14 @@ def conv_transpose_output_size(
 ) -> int:
     """Output length of a transposed convolution along one axis.
 
-    ``(size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1``:
-    the largest input length whose convolution (same stride, padding and
-    dilation) has ``size`` outputs is reached with ``output_padding =
-    stride - 1``; ``output_padding`` chooses among the ``stride`` lengths that
-    all give ``size`` outputs.
+    ``(size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1``.
+    While ``output_padding < stride`` it chooses among the ``stride`` input
+    lengths whose convolution (same stride, padding and dilation) has
+    ``size`` outputs, the largest with ``output_padding = stride - 1``.
+    PyTorch also allows ``stride <= output_padding < dilation``: the
+    convolution of such a length has ``size + output_padding // stride``
+    outputs, and the transposed convolution is the adjoint of its first
+    ``size`` (D5 and D6 prove both cases).
     """
     return (size - 1) * stride - 2 * padding + dilation * (kernel - 1) + output_padding + 1
 
