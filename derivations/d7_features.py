@@ -188,15 +188,8 @@ def fold_axis(g: np.ndarray, before: int, after: int, n: int, mode: str, axis: i
                 terms.append(g[t + n + i])
         else:  # only the entries' own positions: the gradient of zero padding
             pass
-        out[i] = _add(terms)
+        out[i] = sum(terms[1:], terms[0])  # whole rows of g, added entry by entry
     return np.moveaxis(out, 0, axis)
-
-
-def _add(terms):
-    total = terms[0]
-    for term in terms[1:]:
-        total = total + term
-    return total
 
 
 def fold(g: np.ndarray, pads, hw, mode: str) -> np.ndarray:
@@ -329,7 +322,7 @@ def _shifted_fold(g, pads, hw):
                 for v, sv in enumerate(src_cols)
                 if (su, sv) == (i, j)
             ]
-            out[ch, i, j] = _add(parts)
+            out[ch, i, j] = S.total(parts)
     return out
 
 
@@ -342,7 +335,7 @@ def _fold_symmetric(g, pads, hw):
     out = np.empty((g.shape[0], *hw), dtype=object)
     for ch in range(g.shape[0]):
         for i, j in np.ndindex(*hw):
-            out[ch, i, j] = _add(list(g[ch][src == i * hw[1] + j]))
+            out[ch, i, j] = S.total(list(g[ch][src == i * hw[1] + j]))
     return out
 
 
@@ -411,7 +404,7 @@ def avg_forward(x: np.ndarray, cfg: PoolConfig) -> np.ndarray:
         inside = [(r, c) for r, c in cells if 0 <= r < h and 0 <= c < w]
         padded = [(r, c) for r, c in cells if -ph <= r < h + ph and -pw <= c < w + pw]
         count = cfg.divisor or len(padded if cfg.count_include_pad else inside)
-        out[i, j] = _add([x[r, c] for r, c in inside]) * sp.Rational(1, count)
+        out[i, j] = S.total([x[r, c] for r, c in inside]) * sp.Rational(1, count)
     return out
 
 
@@ -442,7 +435,7 @@ def avg_backward(g: np.ndarray, cfg: PoolConfig, divisor=pytorch_divisor) -> np.
                 terms[r, c].append(share)
     out = np.empty((h, w), dtype=object)
     for (r, c), parts in terms.items():
-        out[r, c] = _add(parts) if parts else Poly()
+        out[r, c] = S.total(parts) if parts else Poly()
     return out
 
 
@@ -546,7 +539,7 @@ def max_routing(values: np.ndarray, g: np.ndarray, cfg: PoolConfig, last=False) 
         out[winners[-1] if last else winners[0]].append(g[i, j])
     result = np.empty(cfg.in_hw, dtype=object)
     for cell, parts in out.items():
-        result[cell] = _add(parts) if parts else Poly()
+        result[cell] = S.total(parts) if parts else Poly()
     return result
 
 
@@ -752,6 +745,10 @@ CONTROLS = {
 METHODS = {"max-backward": METHOD_MAX, "max-to-last-maximum": METHOD_MAX}
 
 
+def _control_convention(key: str) -> str:
+    return NO_POOL if key.startswith(("avg", "ceil", "max")) else CORRELATION
+
+
 def run() -> list[Proof]:
     """Prove every statement over its grid; one record per statement and per control."""
     parts = [
@@ -776,30 +773,22 @@ def run() -> list[Proof]:
                 keys.add(key)
         for key in keys:
             seconds[key] = (time.perf_counter() - start) / len(keys)
-    proofs = [
-        _record(
-            key,
-            title,
-            statement,
-            convention,
-            METHODS.get(key, METHOD_POLY),
-            results.get(key, []),
-            seconds.get(key, 0.0),
-        )
-        for key, (convention, title, statement) in STATEMENTS.items()
-    ]
-    for key, (title, statement) in CONTROLS.items():
-        convention = NO_POOL if key.startswith(("avg", "ceil", "max")) else CORRELATION
-        proofs.append(
-            _record(
-                key,
-                title,
-                statement,
-                convention,
-                METHODS.get(key, METHOD_POLY),
-                controls.get(key, []),
-                seconds.get(key, 0.0),
-                control=True,
+    proofs = []
+    for table, outcomes, control in ((STATEMENTS, results, False), (CONTROLS, controls, True)):
+        for key, entry in table.items():
+            title, statement = entry[-2:]
+            convention = entry[0] if not control else _control_convention(key)
+            method = METHODS.get(key, METHOD_POLY)
+            proofs.append(
+                _record(
+                    key,
+                    title,
+                    statement,
+                    convention,
+                    method,
+                    outcomes.get(key, []),
+                    seconds.get(key, 0.0),
+                    control=control,
+                )
             )
-        )
     return proofs

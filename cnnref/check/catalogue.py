@@ -205,7 +205,7 @@ CONV_BUGS = (
         "dw-groups-mixed-up",
         "dw",
         "Every group's weight gradient correlates δ with the first group's input channels "
-        "(the bug of PyTorch issue 51430).",
+        "(the bug PyTorch's nn.grad.conv2d_weight shipped).",
         GRID,
         _conv(1, groups="first"),
     ),

@@ -173,7 +173,12 @@ def shipped_bugs() -> str:
         out += [
             f"### {report['framework']}: {_plain(report['headline'])}",
             "",
-            f"Report: [{_plain(report['title'].rstrip('.'))}]({report['url']}).",
+            f"Report: [{_plain(report['title'].rstrip('.'))}]({report['url']})."
+            + "".join(
+                f"{' Also reported in' if i == 0 else ','} [{_plain(where)}]({url})"
+                for i, (where, url) in enumerate(report.get("also", []))
+            )
+            + ("." if report.get("also") else ""),
             "",
             f"**What went wrong.** {_plain(report['what'])}",
             "",

@@ -311,7 +311,7 @@ MUTANTS = [
         target="conv backward (fast)",
         description="every group's weight gradient correlates δ with the first group's input "
         "channels",
-        source="PyTorch issue 51430: nn.grad.conv2d_weight wrong for groups > 1",
+        source="PyTorch's nn.grad.conv2d_weight, wrong for groups > 1 (Bugs that shipped)",
         tests=FAST_BACKWARD_TESTS,
         patches=_patch(
             "_columns.py",
@@ -565,7 +565,7 @@ MUTANTS = [
         target="naive spec",
         description="the loop backward reads the first group's channels for every group's "
         "weight gradient",
-        source="PyTorch issue 51430: nn.grad.conv2d_weight wrong for groups > 1",
+        source="PyTorch's nn.grad.conv2d_weight, wrong for groups > 1 (Bugs that shipped)",
         tests=SPEC_BACKWARD_TESTS,
         patches=_patch("naive.py", NAIVE_GRAD_W, "grad_w[o] += delta * xp[n, :c_in, rows, cols]"),
     ),
@@ -587,7 +587,7 @@ MUTANTS = [
         target="naive spec",
         description="the loop transposed convolution scatters every group into the first "
         "group's output channels",
-        source="PyTorch issue 51430: nn.grad.conv2d_weight wrong for groups > 1",
+        source="PyTorch's nn.grad.conv2d_weight, wrong for groups > 1 (Bugs that shipped)",
         tests=(SPEC_ADJOINT, FAST_TRANSPOSE, TORCH_TRANSPOSE),
         patches=_patch(
             "naive.py",

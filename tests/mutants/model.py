@@ -52,6 +52,7 @@ class Report:
     url: str
     what: str  # what went wrong, in the project's words (one line)
     statement: str
+    also: tuple[tuple[str, str], ...] = ()  # (where, url): other reports of the same mistake
 
 
 @dataclass(frozen=True)
@@ -116,8 +117,9 @@ def _report_problems(name: str, report: Report, root: Path) -> list[str]:
         text = getattr(report, label)
         if not text.strip() or "\n" in text:
             found.append(f"{name}: report {label} must be one non-empty line")
-    if not report.url.startswith("https://"):
-        found.append(f"{name}: report url must be a public https address, got {report.url!r}")
+    for url in (report.url, *(u for _, u in report.also)):
+        if not url.startswith("https://"):
+            found.append(f"{name}: report url must be a public https address, got {url!r}")
     keys = set()
     for path in (root / "docs" / "derivations" / "records").glob("*.json"):
         keys |= {p["key"] for p in json.loads(path.read_text()).get("proofs", [])}

@@ -51,8 +51,11 @@ STRIDE_NOT_MULTIPLIED = Report(
     what="Solutions of the convolutional-network assignment, copied widely, sliced the "
     "windows of the backward pass as if the stride were 1 (vert_start = h instead of "
     "h·stride), so every strided layer got a wrong gradient; the same fix was merged in "
-    "another solutions repository (Kulbear/deep-learning-coursera PR 34).",
+    "another solutions repository.",
     statement="D5.corr.dx",
+    also=(
+        ("deep-learning-coursera", "https://github.com/Kulbear/deep-learning-coursera/pull/34"),
+    ),
 )
 OUTPUT_PADDING = Report(
     framework="FlagGems",
@@ -91,9 +94,13 @@ CEIL_DIVISOR_FORWARD = Report(
     url="https://github.com/pytorch/pytorch/issues/100987",
     what="With ceil_mode the last window runs past the padded input; the compiled kernel "
     "divided every window by kh·kw (9 for a 3x3 kernel where a border window holds 6 "
-    "positions). The same mistake shipped in coremltools (PR 2844), tract (PR 2851) and "
-    "ROOT's SOFIE (issue 22523).",
+    "positions). The same mistake shipped in coremltools, tract and ROOT's SOFIE.",
     statement="D7.avg-backward",
+    also=(
+        ("coremltools", "https://github.com/apple/coremltools/pull/2844"),
+        ("tract", "https://github.com/sonos/tract/pull/2851"),
+        ("ROOT (TMVA SOFIE)", "https://github.com/root-project/root/issues/22523"),
+    ),
 )
 CEIL_DIVISOR_BACKWARD = Report(
     framework="PyTorch (torch.compile) and burn",
@@ -103,9 +110,9 @@ CEIL_DIVISOR_BACKWARD = Report(
     url="https://github.com/tracel-ai/burn/issues/5604",
     what="The forward pass divided the overhanging last window by its clipped size, the "
     "backward by kh·kw: on [1, 2, 3, 4, 5] with kernel 2, stride 2 and ceil_mode the last "
-    "entry's gradient came out 0.5 instead of 1. PyTorch's compiled backward shipped the same "
-    "(issue 198119).",
+    "entry's gradient came out 0.5 instead of 1. PyTorch's compiled backward shipped the same.",
     statement="D7.avg-backward",
+    also=(("PyTorch (torch.compile)", "https://github.com/pytorch/pytorch/issues/198119"),),
 )
 CEIL_DIVISOR_NO_PAD = Report(
     framework="ROOT (TMVA SOFIE)",
