@@ -124,3 +124,27 @@ def pytest_sessionfinish(session, exitstatus) -> None:
     report = {"layers": layers, "skipped_because": reasons}
     tmp.write_text(json.dumps(report, indent=2, sort_keys=True) + "\n")
     os.replace(tmp, REPORT)
+
+
+# -- the site build, started while the tests before the browser tests run -----------------
+
+
+def pytest_collection_finish(session) -> None:
+    """Start building the site when the whole-site browser tests are selected and can run."""
+    import importlib.util
+
+    from . import site_build
+    from .browser import CHROMIUM
+
+    if session.config.option.collectonly:
+        return
+    if not any(item.path.name == "test_site_browser.py" for item in session.items):
+        return
+    if CHROMIUM.exists() and importlib.util.find_spec("playwright") is not None:
+        site_build.start()
+
+
+def pytest_unconfigure(config) -> None:
+    from . import site_build
+
+    site_build.cleanup()
