@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _parallel
 from .geometry import ConvGeometry
 from .signal import pad2d
 
@@ -208,6 +209,19 @@ def _put(out: np.ndarray | None, span: slice, part: np.ndarray) -> np.ndarray:
     return out
 
 
+def _run(spans: list[slice], block_run):
+    """``block_run(group)`` over ``spans`` cut into one group per core (see :mod:`._parallel`)."""
+    if len(spans) == 1:
+        return [block_run(spans)]
+    return _parallel.map_parts(block_run, _parallel.split(spans, _parallel.parts(len(spans))))
+
+
+def _input_gradient_blocks(grad_y, w, geo, spans, grad_x):
+    for span in spans:
+        grad_x = _put(grad_x, span, _block_input_gradient(grad_y[span], w, geo))
+    return grad_x
+
+
 def input_gradient(grad_y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.ndarray:
     """∂L/∂x (N, C, H, W) of the convolution ``geo`` for upstream gradient (N, O, Ho, Wo).
 
@@ -216,16 +230,11 @@ def input_gradient(grad_y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.n
     n = grad_y.shape[0]
     spans = blocks(geo, n, grad_y.itemsize)
     grad_x = None if len(spans) == 1 else np.empty((n, geo.in_channels, *geo.in_hw), grad_y.dtype)
-    for span in spans:
-        grad_x = _put(grad_x, span, _block_input_gradient(grad_y[span], w, geo))
-    return grad_x
+    return _run(spans, lambda group: _input_gradient_blocks(grad_y, w, geo, group, grad_x))[0]
 
 
-def forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, geo: ConvGeometry) -> np.ndarray:
-    """Cross-correlation of x (N, C, H, W) with w (O, C/G, kh, kw), plus b (O,): (N, O, Ho, Wo)."""
-    n, o, (ho, wo) = x.shape[0], geo.out_channels, geo.out_hw
-    spans = blocks(geo, n, x.itemsize)
-    y = None if len(spans) == 1 else np.empty((n, o, ho, wo), dtype=x.dtype)
+def _forward_blocks(x, w, b, geo, spans, y):
+    o, (ho, wo) = geo.out_channels, geo.out_hw
     weight = grouped_weight(w, geo)
     for span in spans:
         part = np.matmul(weight, im2col(x[span], geo)).reshape(o, -1, ho, wo).transpose(1, 0, 2, 3)
@@ -235,19 +244,37 @@ def forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, geo: ConvGeometr
     return y
 
 
-def backward(grad_y: np.ndarray, x: np.ndarray, w: np.ndarray, geo: ConvGeometry):
-    """Gradients ``(grad_x, grad_w, grad_b)`` of :func:`forward` for upstream gradient δ.
+def forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, geo: ConvGeometry) -> np.ndarray:
+    """Cross-correlation of x (N, C, H, W) with w (O, C/G, kh, kw), plus b (O,): (N, O, Ho, Wo)."""
+    n, o, (ho, wo) = x.shape[0], geo.out_channels, geo.out_hw
+    spans = blocks(geo, n, x.itemsize)
+    y = None if len(spans) == 1 else np.empty((n, o, ho, wo), dtype=x.dtype)
+    return _run(spans, lambda group: _forward_blocks(x, w, b, geo, group, y))[0]
 
-    Per block: ``grad_w += δ colsᵀ``, ``grad_b += Σ δ``, and ``grad_x`` = col2im of ``wᵀ δ``.
-    """
-    spans = blocks(geo, x.shape[0], x.itemsize)
-    grad_x = None if len(spans) == 1 else np.empty(x.shape, dtype=x.dtype)
-    grad_w, grad_b = [], []  # one term per block, summed in block order
+
+def _backward_blocks(grad_y, x, w, geo, spans, grad_x):
+    """``(grad_x, Σ grad_w terms, Σ grad_b terms)`` of the blocks ``spans``, summed in order."""
+    grad_w, grad_b = [], []
     for span in spans:
         delta = grad_y[span]
         dy = grouped_output(delta, geo)
         grad_w.append(np.matmul(dy, im2col(x[span], geo).transpose(0, 2, 1)))
         grad_b.append(dy.sum(axis=2))
         grad_x = _put(grad_x, span, _block_input_gradient(delta, w, geo, dy))
-    grad_w, grad_b = sum(grad_w[1:], grad_w[0]), sum(grad_b[1:], grad_b[0])
+    return grad_x, sum(grad_w[1:], grad_w[0]), sum(grad_b[1:], grad_b[0])
+
+
+def backward(grad_y: np.ndarray, x: np.ndarray, w: np.ndarray, geo: ConvGeometry):
+    """Gradients ``(grad_x, grad_w, grad_b)`` of :func:`forward` for upstream gradient δ.
+
+    Per block: ``grad_w += δ colsᵀ``, ``grad_b += Σ δ``, and ``grad_x`` = col2im of ``wᵀ δ``;
+    the parts of the batch (one per core) are added in batch order.
+    """
+    spans = blocks(geo, x.shape[0], x.itemsize)
+    grad_x = None if len(spans) == 1 else np.empty(x.shape, dtype=x.dtype)
+    parts = _run(spans, lambda group: _backward_blocks(grad_y, x, w, geo, group, grad_x))
+    grad_x = parts[0][0]
+    grad_w, grad_b = parts[0][1], parts[0][2]
+    for _, part_w, part_b in parts[1:]:
+        grad_w, grad_b = grad_w + part_w, grad_b + part_b
     return grad_x, grad_w.reshape(w.shape), grad_b.reshape(-1)

@@ -55,6 +55,7 @@ LAYERS = {
     "test_signal": "scipy.signal oracle",
     "test_conv_spec": "loop specification vs scipy, finite differences, adjoint",
     "test_conv_fast": "fast path vs loop specification",
+    "test_parallel": "the batch split over the cores",
     "test_torch_oracle": "PyTorch oracle",
     "test_padding_modes": "padding modes vs loop specification, PyTorch, finite differences",
     "test_conv_transpose_backward": "transposed backward vs loop specification, PyTorch",

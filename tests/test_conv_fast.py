@@ -8,6 +8,7 @@ from hypothesis import given
 
 import cnnref
 from cnnref import _columns as columns
+from cnnref import _parallel as parallel
 from cnnref import (
     conv2d,
     conv2d_backward,
@@ -122,9 +123,20 @@ BLOCK_CASES = [
 ]
 
 
+@pytest.mark.parametrize("threads", ["1", "2"])
 @pytest.mark.parametrize("images", [1, 2])
 @pytest.mark.parametrize(("xs", "ws", "kw"), BLOCK_CASES)
-def test_blocks_of_the_batch_match_spec(rng, monkeypatch, xs, ws, kw, images):
+def test_blocks_of_the_batch_match_spec(rng, monkeypatch, xs, ws, kw, images, threads):
+    """Blocks run in the calling thread (threads "1") or split over two cores ("2").
+
+    The split is forced, also where the BLAS is held at one thread (as in the
+    mutation suite's runs), so that its reduction is always tested.
+    """
+    monkeypatch.setenv("CNNREF_NUM_THREADS", threads)
+    if threads == "2":
+        if parallel.blas_controls() is None:
+            pytest.skip("the batch is never split here: a BLAS cnnref cannot set")
+        monkeypatch.setattr(parallel._POOL, "cores", lambda: 2)
     x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
     geo = conv_geometry(xs, ws, **{"stride": 1, "padding": 0, "dilation": 1, "groups": 1, **kw})
     per_image = xs[1] * ws[2] * ws[3] * geo.out_hw[0] * geo.out_hw[1] * x.itemsize
@@ -134,6 +146,7 @@ def test_blocks_of_the_batch_match_spec(rng, monkeypatch, xs, ws, kw, images):
     sizes = [s.stop - s.start for s in spans]
     assert len(sizes) > 2 and set(sizes[:-1]) == {images} and 0 < sizes[-1] <= images, spans
     assert [i for s in spans for i in range(s.start, s.stop)] == list(range(xs[0]))
+    assert parallel.parts(len(spans)) == int(threads)
     y = conv2d(x, w, b, **kw)
     assert_close(y, conv2d_naive(x, w, b, **kw), 1e-13, "y")
     grad_y = rng.standard_normal(y.shape)

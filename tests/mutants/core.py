@@ -24,6 +24,7 @@ FAST_BACKWARD = f"{FAST}::test_backward_matches_spec"
 FAST_TRANSPOSE = f"{FAST}::test_transpose_matches_spec"
 FAST_STRATEGIES = f"{FAST}::test_every_input_gradient_strategy_matches_spec"
 FAST_FLOAT32 = f"{FAST}::test_float32_follows_the_input_and_stays_close"
+FAST_BLOCKS = f"{FAST}::test_blocks_of_the_batch_match_spec"
 TORCH = "tests/test_torch_oracle.py"
 TORCH_CONV = f"{TORCH}::test_conv2d_and_gradients_match_torch"
 TORCH_SPEC = f"{TORCH}::test_naive_spec_matches_torch"
@@ -338,6 +339,19 @@ MUTANTS = [
                 "im2col(x[span], geo).transpose(0, 2, 1)",
                 "im2col(x[span], replace(geo, dilation=(1, 1))).transpose(0, 2, 1)",
             ),
+        ),
+    ),
+    Mutant(
+        name="parts-not-summed",
+        target="conv backward (fast)",
+        description="with the batch split over the cores, the weight and bias gradients of "
+        "the first part only: the other parts' sums are never added",
+        source="a parallel reduction that keeps the calling thread's partial result",
+        tests=(FAST_BLOCKS,),
+        patches=_patch(
+            "_columns.py",
+            "    for _, part_w, part_b in parts[1:]:\n",
+            "    for _, part_w, part_b in parts[1:1]:\n",
         ),
     ),
     Mutant(
