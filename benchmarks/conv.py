@@ -7,7 +7,12 @@ ratio is the median over rounds of the per-round ratio (the smallest and the
 largest are recorded too). Each batch starts after a short pause, so that the
 worker threads of the previous contender (which spin for a while after a call)
 do not steal the cores from the next. PyTorch runs on the CPU with 2 threads;
-numpy uses its BLAS's default threads.
+cnnref splits a batch of several blocks over the cores itself (see
+``cnnref/_parallel.py``), and otherwise numpy uses its BLAS's default threads.
+
+A third contender, "products", times the three matrix products of cnnref's
+pass alone, on operands made beforehand: the part of cnnref's time that is
+arithmetic in the BLAS. The rest is its copies and per-call work.
 
 Each row also gives the arithmetic rate of every contender: a forward and
 backward pass is three products of the size of the forward one (``y``,
@@ -121,6 +126,36 @@ def interleaved(contenders: dict[str, Callable[[], object]], rounds: int, budget
     return {name: statistics.median(times) for name, times in per_round.items()}, per_round
 
 
+def products_alone(x, w, grad_y, shape: Shape) -> Callable[[], object]:
+    """The three matrix products of cnnref's pass alone, their operands made beforehand.
+
+    Per block of images, as cnnref cuts the batch: ``y = W cols``,
+    ``grad_w = δ colsᵀ`` and ``grad_cols = Wᵀ δ``, with numpy's default BLAS
+    threads. What is left of cnnref's time is its copies (padding, im2col,
+    col2im, layout changes) and per-call work.
+    """
+    from cnnref import _columns as columns
+    from cnnref.geometry import conv_geometry
+
+    geo = conv_geometry(x.shape, w.shape, shape.stride, shape.padding, 1, 1)
+    weight = columns.grouped_weight(w, geo)
+    operands = [
+        (
+            np.ascontiguousarray(columns.im2col(x[span], geo)),
+            np.ascontiguousarray(columns.grouped_output(grad_y[span], geo)),
+        )
+        for span in columns.blocks(geo, x.shape[0], x.itemsize)
+    ]
+
+    def run():
+        for cols, dy in operands:
+            np.matmul(weight, cols)
+            np.matmul(dy, cols.transpose(0, 2, 1))
+            np.matmul(weight.transpose(0, 2, 1), dy)
+
+    return run
+
+
 def _torch():
     try:
         import torch
@@ -143,7 +178,7 @@ def bench_shape(shape: Shape, dtype, torch, rounds: int, budget: float) -> dict:
         cnnref.conv2d(x, w, b, **kw)
         cnnref.conv2d_backward(grad_y, x, w, **kw)
 
-    contenders = {"cnnref": ours}
+    contenders = {"cnnref": ours, "products": products_alone(x, w, grad_y, shape)}
     if torch is not None:
         xt = torch.tensor(x, requires_grad=True)
         wt = torch.tensor(w, requires_grad=True)
@@ -238,7 +273,10 @@ def main(argv=None) -> int:
         print(
             f"matrix-product peak, {np.dtype(dtype).name}: {peaks[np.dtype(dtype).name]} GFLOP/s"
         )
-    header = f"{'shape':36s} {'dtype':8s} {'cnnref us':>10s} {'torch us':>10s} {'naive us':>10s}"
+    header = (
+        f"{'shape':36s} {'dtype':8s} {'cnnref us':>10s} {'products':>10s} {'torch us':>10s} "
+        f"{'naive us':>10s}"
+    )
     print(header + f" {'GFLOP/s':>15s} {'ratio min-med-max':>18s} {'target':>9s}")
     rows = []
     for dtype in (np.float64, np.float32):
@@ -248,7 +286,8 @@ def main(argv=None) -> int:
             row["verdict"] = verdict(row, shape)
             rows.append(row)
             us = row["us"]
-            cells = [f"{us.get(k, float('nan')):10.1f}" for k in ("cnnref", "torch", "naive")]
+            names = ("cnnref", "products", "torch", "naive")
+            cells = [f"{us.get(k, float('nan')):10.1f}" for k in names]
             rate = "/".join(f"{row['gflops'][k]:.3g}" for k in ("cnnref", "torch") if k in us)
             ratio = ""
             if "ratio_to_torch" in row:

@@ -28,6 +28,8 @@ over these blocks (and over kernel taps).
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 
 from . import _parallel
@@ -184,17 +186,22 @@ def _block_input_gradient(
     return _col2im_taps(np.matmul(wt, dy), geo, n)
 
 
-def blocks(geo: ConvGeometry, n: int, itemsize: int) -> list[slice]:
-    """``range(n)`` cut into blocks of whole images, about :data:`BLOCK` bytes of columns each.
+def blocks(geo: ConvGeometry, n: int, itemsize: int, multiple: int = 1) -> list[slice]:
+    """``range(n)`` cut into blocks of whole images, at most :data:`BLOCK` bytes of columns each.
 
-    At least one block, possibly empty (an empty batch).
+    The fewest blocks within the budget (one image at least), rounded up to a
+    multiple of ``multiple`` while there are images enough (so that parts of
+    the batch run on ``multiple`` cores get equal shares), of sizes that
+    differ by one image at most. At least one block, possibly empty (an empty batch).
     """
     (kh, kw), (ho, wo) = geo.kernel, geo.out_hw
     per_image = geo.in_channels * kh * kw * ho * wo * itemsize
-    if n * per_image <= BLOCK:
+    if n * per_image <= BLOCK and multiple == 1:
         return [slice(0, n)]
-    step = max(1, BLOCK // per_image)
-    return [slice(i, min(n, i + step)) for i in range(0, n, step)]
+    count = -(-n // max(1, BLOCK // max(1, per_image)))
+    count = min(n, -(-count // multiple) * multiple)
+    edges = [i * n // count for i in range(count + 1)]
+    return [slice(a, b) for a, b in pairwise(edges)]
 
 
 def _put(out: np.ndarray | None, span: slice, part: np.ndarray) -> np.ndarray:
@@ -209,11 +216,17 @@ def _put(out: np.ndarray | None, span: slice, part: np.ndarray) -> np.ndarray:
     return out
 
 
-def _run(spans: list[slice], block_run):
-    """``block_run(group)`` over ``spans`` cut into one group per core (see :mod:`._parallel`)."""
-    if len(spans) == 1:
+def _run(spans: list[slice], block_run, geo: ConvGeometry, itemsize: int) -> list:
+    """``block_run(group)`` for one group of blocks per core (see :mod:`._parallel`).
+
+    ``spans`` are the batch's blocks; split over several cores, the batch is
+    cut again into a multiple of the cores' count, so that each gets as many.
+    """
+    count = _parallel.parts(len(spans))
+    if count == 1:
         return [block_run(spans)]
-    return _parallel.map_parts(block_run, _parallel.split(spans, _parallel.parts(len(spans))))
+    spans = blocks(geo, spans[-1].stop, itemsize, multiple=count)
+    return _parallel.map_parts(block_run, _parallel.split(spans, count))
 
 
 def _input_gradient_blocks(grad_y, w, geo, spans, grad_x):
@@ -230,7 +243,13 @@ def input_gradient(grad_y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.n
     n = grad_y.shape[0]
     spans = blocks(geo, n, grad_y.itemsize)
     grad_x = None if len(spans) == 1 else np.empty((n, geo.in_channels, *geo.in_hw), grad_y.dtype)
-    return _run(spans, lambda group: _input_gradient_blocks(grad_y, w, geo, group, grad_x))[0]
+    run = _run(
+        spans,
+        lambda group: _input_gradient_blocks(grad_y, w, geo, group, grad_x),
+        geo,
+        grad_y.itemsize,
+    )
+    return run[0]
 
 
 def _forward_blocks(x, w, b, geo, spans, y):
@@ -249,7 +268,7 @@ def forward(x: np.ndarray, w: np.ndarray, b: np.ndarray | None, geo: ConvGeometr
     n, o, (ho, wo) = x.shape[0], geo.out_channels, geo.out_hw
     spans = blocks(geo, n, x.itemsize)
     y = None if len(spans) == 1 else np.empty((n, o, ho, wo), dtype=x.dtype)
-    return _run(spans, lambda group: _forward_blocks(x, w, b, geo, group, y))[0]
+    return _run(spans, lambda group: _forward_blocks(x, w, b, geo, group, y), geo, x.itemsize)[0]
 
 
 def _backward_blocks(grad_y, x, w, geo, spans, grad_x):
@@ -272,7 +291,9 @@ def backward(grad_y: np.ndarray, x: np.ndarray, w: np.ndarray, geo: ConvGeometry
     """
     spans = blocks(geo, x.shape[0], x.itemsize)
     grad_x = None if len(spans) == 1 else np.empty(x.shape, dtype=x.dtype)
-    parts = _run(spans, lambda group: _backward_blocks(grad_y, x, w, geo, group, grad_x))
+    parts = _run(
+        spans, lambda group: _backward_blocks(grad_y, x, w, geo, group, grad_x), geo, x.itemsize
+    )
     grad_x = parts[0][0]
     grad_w, grad_b = parts[0][1], parts[0][2]
     for _, part_w, part_b in parts[1:]:

@@ -113,7 +113,7 @@ def test_every_input_gradient_strategy_matches_spec(rng, monkeypatch, xs, ws, kw
 
 
 # Blocks of the batch: a budget of one or two images' columns and a half, so
-# that the batch splits into several blocks and the last one may be short.
+# that the batch splits into several blocks, some of them shorter by an image.
 BLOCK_CASES = [
     pytest.param((5, 4, 14, 12), (5, 4, 5, 3), {"padding": (2, 1)}, id="wide"),
     pytest.param((7, 6, 17, 15), (8, 3, 3, 2), {"stride": 2, "groups": 2}, id="taps"),
@@ -144,8 +144,13 @@ def test_blocks_of_the_batch_match_spec(rng, monkeypatch, xs, ws, kw, images, th
     monkeypatch.setattr(columns, "SMALL", 0)  # the strategy of a large problem in every block
     spans = columns.blocks(geo, xs[0], x.itemsize)
     sizes = [s.stop - s.start for s in spans]
-    assert len(sizes) > 2 and set(sizes[:-1]) == {images} and 0 < sizes[-1] <= images, spans
+    assert len(sizes) > 2 and max(sizes) == images and max(sizes) - min(sizes) <= 1, spans
     assert [i for s in spans for i in range(s.start, s.stop)] == list(range(xs[0]))
+    for multiple in (2, 3):
+        cut = columns.blocks(geo, xs[0], x.itemsize, multiple=multiple)
+        assert len(cut) % multiple == 0 or len(cut) == xs[0], cut
+        assert max(s.stop - s.start for s in cut) <= images, cut
+        assert [i for s in cut for i in range(s.start, s.stop)] == list(range(xs[0]))
     assert parallel.parts(len(spans)) == int(threads)
     y = conv2d(x, w, b, **kw)
     assert_close(y, conv2d_naive(x, w, b, **kw), 1e-13, "y")
