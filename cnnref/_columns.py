@@ -23,7 +23,9 @@ written, multiplied and read back while they are still in the cache, and the
 same few megabytes of memory serve every block (columns of the whole batch
 would be fresh memory on every call, which the system must map and zero).
 Each block is one matrix product per step, as above; the only Python loop is
-over these blocks (and over kernel taps).
+over these blocks (and over kernel taps). A batch of several blocks is shared
+among the cores, an equal number of blocks each (:mod:`._parallel`), and the
+parts' weight and bias gradients are added in batch order.
 """
 
 from __future__ import annotations
