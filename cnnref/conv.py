@@ -119,7 +119,8 @@ def conv2d(
     geo, pads = _geometry(x.shape, w.shape, stride, padding, dilation, groups, padding_mode)
     dtype = _common_dtype(x, w)
     b = bias_vector("b", b, geo.out_channels, dtype)
-    x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
+    if x.dtype != dtype or w.dtype != dtype:
+        x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
     if pads is not None:
         x = pad2d(x, pads, mode=padding_mode)
     y = columns.forward(x, w, b, geo)
@@ -164,11 +165,12 @@ def conv2d_backward(grad_y, x, w, stride=1, padding=0, dilation=1, groups=1, pad
     geo, pads = _geometry(x.shape, w.shape, stride, padding, dilation, groups, padding_mode)
     _check_grad_y(grad_y, (x.shape[0], geo.out_channels, *geo.out_hw), unbatched)
     dtype = _common_dtype(grad_y, x, w)
-    grad_y, x, w = (
-        grad_y.astype(dtype, copy=False),
-        x.astype(dtype, copy=False),
-        w.astype(dtype, copy=False),
-    )
+    if not grad_y.dtype == x.dtype == w.dtype == dtype:
+        grad_y, x, w = (
+            grad_y.astype(dtype, copy=False),
+            x.astype(dtype, copy=False),
+            w.astype(dtype, copy=False),
+        )
     if pads is not None:
         x = pad2d(x, pads, mode=padding_mode)
     grad_x, grad_w, grad_b = columns.backward(grad_y, x, w, geo)

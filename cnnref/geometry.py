@@ -185,6 +185,11 @@ def _memoised(build, *args):
 
 def cached_conv_geometry(x_shape, w_shape, stride, padding, dilation, groups) -> ConvGeometry:
     """:func:`conv_geometry`, memoised: small convolutions would spend most of their time here."""
+    if type(stride) is int and type(padding) is int and type(dilation) is int:
+        key = ("conv_geometry", x_shape, w_shape, stride, padding, dilation, groups)
+        geo = _CACHE.get(key)
+        if geo is not None and type(groups) is int:
+            return geo  # the common case, checked once when it was stored
     return _memoised(conv_geometry, x_shape, w_shape, stride, padding, dilation, groups)
 
 
