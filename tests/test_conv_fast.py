@@ -302,6 +302,38 @@ def test_no_argument_is_modified(rng, name):
             assert not np.shares_memory(result, arg), name
 
 
+def _same_non_finite(actual, expected, name):
+    """Where the spec has NaN, +inf or -inf the fast path has the same; elsewhere, the values."""
+    for kind in (np.isnan, np.isposinf, np.isneginf):
+        np.testing.assert_array_equal(kind(actual), kind(expected), err_msg=f"{name}: {kind}")
+    finite = np.isfinite(expected)
+    assert_close(actual[finite], expected[finite], 1e-13, name)
+
+
+@pytest.mark.parametrize(("xs", "ws", "kw", "path"), PATH_CASES)
+@pytest.mark.parametrize("where", ["x", "w"])
+def test_nan_and_inf_in_the_backward_as_in_the_spec(rng, monkeypatch, xs, ws, kw, path, where):
+    """An inf or NaN reaches exactly the gradients whose sums contain it, in every strategy.
+
+    A strategy that pads δ with zeros must not multiply them by an inf of
+    ``w`` (or of ``x``) into a NaN where the sum has no such term.
+    """
+    if path != "bincount":
+        monkeypatch.setattr(columns, "SMALL", 0)
+    x, w = rng.standard_normal(xs), rng.standard_normal(ws)
+    grad_y = rng.standard_normal(conv2d(x, w, **kw).shape)
+    target = x if where == "x" else w
+    corner = (0,) * (target.ndim - 2)
+    target[(*corner, -1, -1)] = np.inf  # the last column: beside the zeros a strategy may add
+    target[(*corner, 0, 0)] = -np.inf
+    target[(*corner[:-1], target.shape[-3] - 1, 1, 0)] = np.nan
+    with np.errstate(invalid="ignore"):
+        fast = conv2d_backward(grad_y, x, w, **kw)
+        spec = conv2d_backward_naive(grad_y, x, w, **kw)
+    for name, a, e in zip(("grad_x", "grad_w", "grad_b"), fast, spec, strict=True):
+        _same_non_finite(a, e, name)
+
+
 def test_nan_and_inf_propagate_like_numpy(rng):
     x = rng.standard_normal((1, 1, 6, 6))
     x[0, 0, 1, 1] = np.nan

@@ -25,6 +25,7 @@ FAST_TRANSPOSE = f"{FAST}::test_transpose_matches_spec"
 FAST_STRATEGIES = f"{FAST}::test_every_input_gradient_strategy_matches_spec"
 FAST_FLOAT32 = f"{FAST}::test_float32_follows_the_input_and_stays_close"
 FAST_BLOCKS = f"{FAST}::test_blocks_of_the_batch_match_spec"
+FAST_NON_FINITE = f"{FAST}::test_nan_and_inf_in_the_backward_as_in_the_spec"
 TORCH = "tests/test_torch_oracle.py"
 TORCH_CONV = f"{TORCH}::test_conv2d_and_gradients_match_torch"
 TORCH_SPEC = f"{TORCH}::test_naive_spec_matches_torch"
@@ -487,6 +488,19 @@ MUTANTS = [
             "_columns.py",
             "    return gxp[:, :, t : t + h, l : l + w_].transpose(1, 0, 2, 3)\n",
             "    return gxp[:, :, t + 1 : t + 1 + h, l : l + w_].transpose(1, 0, 2, 3)\n",
+        ),
+    ),
+    Mutant(
+        name="wide-zeros-times-inf",
+        target="col2im (full-width rows)",
+        description="the full-width path also for weights with an inf: the zeros that widen "
+        "δ become NaN in entries of the input gradient whose sums have no inf",
+        source="0 · inf = NaN in padding that was meant to add nothing",
+        tests=(FAST_NON_FINITE,),
+        patches=_patch(
+            "_columns.py",
+            " and np.isfinite(w).all():\n",
+            ":\n",
         ),
     ),
     Mutant(
