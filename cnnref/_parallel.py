@@ -74,6 +74,12 @@ class _Pool:
         self.blas = _find_openblas()
         self.ready = True
 
+    def forget_threads(self) -> None:
+        """In a forked child: the parent's worker threads do not exist here; make new ones."""
+        self.lock = threading.Lock()
+        self.executor = None
+        self.workers = 0
+
     def cores(self) -> int:
         """Cores a batch may be split over: at most the BLAS's own thread count."""
         if not self.ready:
@@ -90,6 +96,8 @@ class _Pool:
 
 
 _POOL = _Pool()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_POOL.forget_threads)
 
 
 def blas_controls():

@@ -69,6 +69,8 @@ LEFT_OUT = {
     "the input, an option the checker does not pass",
     "wide-zeros-times-inf": "shows only with an inf or NaN in the weights, which the "
     "checker's random problems do not have",
+    "fork-inherits-dead-workers": "about processes forked after a split, not about the "
+    "numbers of a backward pass",
     "parts-not-summed": "shows only when a batch is split over the cores; the checker's "
     "problems are small enough to be one block",
     "geometry-cache-keyed-on-shapes": "needs two calls with equal shapes and different "

@@ -62,3 +62,33 @@ def test_the_blas_count_is_restored_when_a_part_raises():
     with pytest.raises(ValueError, match="a part failed"):
         parallel.map_parts(work, [[slice(0, 1)], [slice(1, 2)]])
     assert getter() == before
+
+
+def _split_in_child(queue):
+    groups = parallel.split([slice(i, i + 1) for i in range(4)], 2)
+    queue.put(parallel.map_parts(lambda group: len(group), groups))
+
+
+def test_a_forked_child_splits_with_threads_of_its_own():
+    """A process forked after a split (multiprocessing's default on Linux) makes new workers.
+
+    The parent's worker threads are not copied into the child: an executor
+    inherited as it is would wait for them for ever.
+    """
+    import multiprocessing
+
+    _blas_threads_or_skip()
+    if "fork" not in multiprocessing.get_all_start_methods():
+        pytest.skip("no fork on this system")
+    groups = parallel.split([slice(i, i + 1) for i in range(4)], 2)
+    assert parallel.map_parts(lambda group: len(group), groups) == [2, 2]  # workers exist now
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_split_in_child, args=(queue,))
+    child.start()
+    child.join(timeout=10)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("the forked child's split never finished")
+    assert child.exitcode == 0
+    assert queue.get(timeout=5) == [2, 2]

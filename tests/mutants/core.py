@@ -356,6 +356,19 @@ MUTANTS = [
         ),
     ),
     Mutant(
+        name="fork-inherits-dead-workers",
+        target="conv (batch over the cores)",
+        description="a process forked after a split keeps the parent's thread pool, whose "
+        "threads do not exist in the child: its first split waits for ever",
+        source="thread pools that do not reset after fork() (multiprocessing's default on Linux)",
+        tests=("tests/test_parallel.py::test_a_forked_child_splits_with_threads_of_its_own",),
+        patches=_patch(
+            "_parallel.py",
+            "    os.register_at_fork(after_in_child=_POOL.forget_threads)\n",
+            "    pass\n",
+        ),
+    ),
+    Mutant(
         name="bias-gradient-mean",
         target="conv backward (fast)",
         description="bias gradient averaged over batch and pixels instead of summed",
