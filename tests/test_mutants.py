@@ -57,7 +57,7 @@ def test_every_mutant_fits_the_current_code():
 def test_catalogue_covers_the_convolution_core():
     assert len(core.MUTANTS) >= 20
     patched = {p.path for m in core.MUTANTS for p in m.patches}
-    for module in ("signal", "shapes", "geometry", "conv", "_columns", "naive"):
+    for module in ("signal", "shapes", "geometry", "conv", "_columns", "_parallel", "naive"):
         assert f"cnnref/{module}.py" in patched, module
     targets = {m.target for m in core.MUTANTS}
     for strategy in ("small problems", "strided taps", "full-width rows"):

@@ -1,4 +1,5 @@
-"""Mutants of the convolution core: cnnref.signal, geometry, shapes, conv, _columns, naive.
+"""Mutants of the convolution core: cnnref.signal, geometry, shapes, conv, _columns, _parallel,
+naive.
 
 Each entry is one plausible bug. ``tests`` lists the project's own tests that
 must reject it, the most direct first; the PyTorch oracle comes last, as the
