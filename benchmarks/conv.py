@@ -58,17 +58,17 @@ class Shape:
 
 SHAPES = [
     Shape("seed 1x1x3x3, k=2", (1, 1, 3, 3), (1, 1, 2, 2), target_us=20.0, naive=True),
-    Shape("LeNet conv2 N=64 6->16 14x14 k=5", (64, 6, 14, 14), (16, 6, 5, 5), target=1.0),
-    Shape("N=32 32->64 32x32 k=3 p=1", (32, 32, 32, 32), (64, 32, 3, 3), padding=1, target=1.0),
+    Shape("LeNet conv2 N=64 6→16 14x14 k=5", (64, 6, 14, 14), (16, 6, 5, 5), target=1.0),
+    Shape("N=32 32→64 32x32 k=3 p=1", (32, 32, 32, 32), (64, 32, 3, 3), padding=1, target=1.0),
     Shape(
-        "N=32 16->32 32x32 k=3 s=2 p=1",
+        "N=32 16→32 32x32 k=3 s=2 p=1",
         (32, 16, 32, 32),
         (32, 16, 3, 3),
         stride=2,
         padding=1,
         target=1.0,
     ),
-    Shape("small N=2 3->4 8x8 k=3", (2, 3, 8, 8), (4, 3, 3, 3), padding=1, target=1.0, naive=True),
+    Shape("small N=2 3→4 8x8 k=3", (2, 3, 8, 8), (4, 3, 3, 3), padding=1, target=1.0, naive=True),
 ]
 FLOAT32_TARGET = 1.5
 SETTLE = 0.3  # seconds between timed batches
