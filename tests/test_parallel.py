@@ -86,7 +86,7 @@ def test_a_forked_child_splits_with_threads_of_its_own():
     queue = context.Queue()
     child = context.Process(target=_split_in_child, args=(queue,))
     child.start()
-    child.join(timeout=10)
+    child.join(timeout=5)
     if child.is_alive():
         child.kill()
         pytest.fail("the forked child's split never finished")
