@@ -205,7 +205,7 @@ def blocks(geo: ConvGeometry, n: int, itemsize: int, multiple: int = 1) -> list[
     if n * per_image <= BLOCK and multiple == 1:
         return [slice(0, n)]
     count = -(-n // max(1, BLOCK // max(1, per_image)))
-    count = min(n, -(-count // multiple) * multiple)
+    count = max(1, min(n, -(-count // multiple) * multiple))
     edges = [i * n // count for i in range(count + 1)]
     return [slice(a, b) for a, b in pairwise(edges)]
 

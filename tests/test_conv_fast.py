@@ -178,6 +178,9 @@ def test_blocks_of_the_batch_match_spec(rng, monkeypatch, xs, ws, kw, images, th
 
 def test_an_empty_batch_is_one_empty_block(rng):
     x, w = np.zeros((0, 3, 6, 5)), rng.standard_normal((4, 3, 3, 2))
+    geo = conv_geometry(x.shape, w.shape, 1, 1, 1, 1)
+    for multiple in (1, 2):
+        assert columns.blocks(geo, 0, x.itemsize, multiple=multiple) == [slice(0, 0)]
     y = conv2d(x, w, np.ones(4), padding=1)
     assert y.shape == (0, 4, 6, 6)
     grad_x, grad_w, grad_b = conv2d_backward(np.zeros(y.shape), x, w, padding=1)
