@@ -14,28 +14,14 @@ Shapes as in :mod:`cnnref.check.configs`; the convolution is cross-correlation.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
+from .bug import D1, GRID, TRANSPOSED, Bug
 from .configs import Config
+from .pool_bugs import AVG_POOL_BUGS, MAX_POOL_BUGS
 from .variants import conv_backward_variant
-
-D1 = "derivations/d1-single-kernel/"
-GRID = "general-conv/"
-TRANSPOSED = "transposed/"
-POOLING = "pooling/"
-
-
-@dataclass(frozen=True)
-class Bug:
-    """One known bug: which gradient it breaks, what it is, where the right formula is."""
-
-    name: str
-    gradient: str  # 'dx', 'dw' or 'db'
-    explanation: str  # one sentence
-    page: str  # site path of the page deriving the right formula
-    variants: Callable[[Config, dict, dict], list[np.ndarray]]  # (cfg, inputs, right) -> arrays
 
 
 def _conv(index: int, **knobs):
@@ -222,6 +208,4 @@ CONV_BUGS = (
 
 def bugs_for(op: str) -> tuple[Bug, ...]:
     """The catalogue of known bugs of ``op``'s backward pass."""
-    from .pool_bugs import AVG_POOL_BUGS, MAX_POOL_BUGS
-
     return {"conv2d": CONV_BUGS, "max_pool2d": MAX_POOL_BUGS, "avg_pool2d": AVG_POOL_BUGS}[op]

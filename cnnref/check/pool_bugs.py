@@ -7,7 +7,7 @@ divides by kh·kw, padding included.
 
 from __future__ import annotations
 
-from .catalogue import POOLING, Bug
+from .bug import POOLING, Bug
 from .variants import pool_backward_variant
 
 
