@@ -38,7 +38,9 @@ SPEC_BACKWARD_TESTS = (SPEC_BACKWARD, SPEC_BACKWARD_IS_TRANSPOSE, TORCH_SPEC)
 
 # The one line every naive-backward mutant of the weight gradient starts from.
 NAIVE_GRAD_W = "grad_w[o] += delta * xp[n, channels, rows, cols]"
-FAST_GRAD_W = "grad_w.append(np.matmul(dy, im2col(x[span], geo).transpose(0, 2, 1)))"
+FAST_GRAD_W = (
+    "grad_w.append(np.matmul(im2col(x[span], geo), dy.transpose(0, 2, 1)).transpose(0, 2, 1))"
+)
 TAPS_ROWS = "        rows = slice(a * dh, a * dh + sh * (ho - 1) + 1, sh)\n"
 TAPS_BUFFER = "    gxp = np.zeros((geo.in_channels, n, *geo.padded_hw), dtype=grad_cols.dtype)\n"
 
@@ -338,8 +340,8 @@ MUTANTS = [
             ),
             Patch(
                 "cnnref/_columns.py",
-                "im2col(x[span], geo).transpose(0, 2, 1)",
-                "im2col(x[span], replace(geo, dilation=(1, 1))).transpose(0, 2, 1)",
+                "im2col(x[span], geo), dy.transpose",
+                "im2col(x[span], replace(geo, dilation=(1, 1))), dy.transpose",
             ),
         ),
     ),
