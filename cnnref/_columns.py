@@ -33,8 +33,6 @@ parts' weight and bias gradients are added in batch order.
 
 from __future__ import annotations
 
-from itertools import pairwise
-
 import numpy as np
 
 from . import _parallel
@@ -206,8 +204,7 @@ def blocks(geo: ConvGeometry, n: int, itemsize: int, multiple: int = 1) -> list[
         return [slice(0, n)]
     count = -(-n // max(1, BLOCK // max(1, per_image)))
     count = max(1, min(n, -(-count // multiple) * multiple))
-    edges = [i * n // count for i in range(count + 1)]
-    return [slice(a, b) for a, b in pairwise(edges)]
+    return [slice(a, b) for a, b in _parallel.even_cuts(n, count)]
 
 
 def _put(out: np.ndarray | None, span: slice, part: np.ndarray) -> np.ndarray:

@@ -125,10 +125,14 @@ def parts(n_blocks: int) -> int:
     return count
 
 
+def even_cuts(n: int, count: int) -> list[tuple[int, int]]:
+    """``range(n)`` as ``count`` contiguous ``(start, stop)`` runs, lengths within one."""
+    return list(pairwise(i * n // count for i in range(count + 1)))
+
+
 def split(spans: Sequence[slice], count: int) -> list[list[slice]]:
     """``spans`` cut into ``count`` contiguous runs of nearly equal length."""
-    edges = [round(i * len(spans) / count) for i in range(count + 1)]
-    return [list(spans[a:b]) for a, b in pairwise(edges)]
+    return [list(spans[a:b]) for a, b in even_cuts(len(spans), count)]
 
 
 def map_parts(fn: Callable[[list[slice]], object], groups: list[list[slice]]) -> list:
