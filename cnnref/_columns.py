@@ -18,7 +18,13 @@ Which layout is fastest depends on the size, so each step picks a strategy
   so that each tap's slice has long contiguous rows, when that widens δ by a
   quarter at most (wider, its extra arithmetic costs more than the long rows
   save: LeNet's 10-wide output in a 14-wide input) and for finite weights
-  (the zeros that widen δ would turn an inf of ``w`` into NaN).
+  (the zeros that widen δ would turn an inf of ``w`` into NaN);
+* with a unit width stride and a block of :data:`INNER_MIN` images or more,
+  the whole block runs with the batch as the innermost axis (padded input
+  ``(C, Hp, Wp, n)``, columns over ``(Ho, Wo, n)``): a tap then copies and
+  adds runs of ``Wo · n`` entries instead of ``Wo`` (numpy's strided loops
+  pay per run), for the price of transposing ``x``, ``y``, δ and ∂L/∂x in
+  and out. Forward and backward use the same layout, block by block.
 
 :func:`forward` and :func:`backward` run the batch in blocks of whole images
 whose columns take about :data:`BLOCK` bytes: the columns of one block are
@@ -43,6 +49,8 @@ from .signal import pad2d
 SMALL = 4096
 # Bytes of columns per block of images (see the module docstring).
 BLOCK = 2 << 20
+# Blocks of at least this many images run with the batch innermost (see batch_inner).
+INNER_MIN = 8
 
 
 def column_rows(geo: ConvGeometry) -> int:
@@ -83,32 +91,68 @@ def gather_index(geo: ConvGeometry, n: int) -> np.ndarray:
     return index
 
 
-def _padded(x: np.ndarray, geo: ConvGeometry) -> np.ndarray:
-    """``x`` zero-padded, C-contiguous (``x`` itself when already so and unpadded)."""
+def batch_inner(geo: ConvGeometry, n: int) -> bool:
+    """Whether a block of ``n`` images runs with the batch as the innermost axis.
+
+    With a unit width stride, a kernel tap reads and writes runs of ``Wo``
+    pixels; with the batch innermost, runs of ``Wo · n`` (a row of every
+    image in the block): numpy's strided copies and adds pay per run, which
+    costs LeNet's 10-wide rows most of their time. Below :data:`INNER_MIN`
+    images the transposes in and out cost more than the longer runs save.
+    """
+    return geo.stride[1] == 1 and n >= INNER_MIN and not _small(geo, n)
+
+
+def _small(geo: ConvGeometry, n: int) -> bool:
+    """Whether the columns of ``n`` images have at most :data:`SMALL` entries (the index path)."""
+    return column_rows(geo) * geo.groups * n * geo.out_hw[0] * geo.out_hw[1] <= SMALL
+
+
+def _zeros(c: int, n: int, hw: tuple[int, int], dtype, inner: bool) -> np.ndarray:
+    """Zeros ``(C, n, H, W)``: C-contiguous, or a view of ``(C, H, W, n)`` memory (``inner``)."""
+    if inner:
+        return np.zeros((c, *hw, n), dtype=dtype).transpose(0, 3, 1, 2)
+    return np.zeros((c, n, *hw), dtype=dtype)
+
+
+def _padded(x: np.ndarray, geo: ConvGeometry, inner: bool = False) -> np.ndarray:
+    """``x`` zero-padded (N, C, Hp, Wp): C-contiguous (``x`` itself when already so and
+    unpadded), or with the batch innermost in memory (``inner``, see :func:`batch_inner`)."""
+    if inner:
+        (t, _), (l, _) = geo.pads
+        n, c, h, w = x.shape
+        xp = _zeros(c, n, geo.padded_hw, x.dtype, inner)
+        xp[:, :, t : t + h, l : l + w] = x.transpose(1, 0, 2, 3)
+        return xp.transpose(1, 0, 2, 3)
     if not geo.padded:
         return np.ascontiguousarray(x)
     (t, b), (l, r) = geo.pads
     return pad2d(x, (t, b, l, r))
 
 
-def im2col(x: np.ndarray, geo: ConvGeometry) -> np.ndarray:
-    """Columns ``(G, C/G · kh · kw, N · Ho · Wo)`` of ``x`` (N, C, H, W); read-only use."""
+def im2col(x: np.ndarray, geo: ConvGeometry, inner: bool = False) -> np.ndarray:
+    """Columns ``(G, C/G · kh · kw, N · Ho · Wo)`` of ``x`` (N, C, H, W); read-only use.
+
+    The columns run over ``(N, Ho, Wo)``, or over ``(Ho, Wo, N)`` with ``inner``
+    (the batch innermost, see :func:`batch_inner`).
+    """
     n = x.shape[0]
-    size = geo.groups * (geo.in_channels // geo.groups) * geo.kernel[0] * geo.kernel[1]
-    if size * n * geo.out_hw[0] * geo.out_hw[1] <= SMALL:
+    if _small(geo, n):
         flat = x.reshape(-1)
         if geo.padded:
             flat = np.concatenate((flat, np.zeros(1, dtype=x.dtype)))
         return flat[gather_index(geo, n)]
-    xp = _padded(x, geo)
+    xp = _padded(x, geo, inner)
     (kh, kw), (sh, sw), (dh, dw) = geo.kernel, geo.stride, geo.dilation
     s_n, s_c, s_h, s_w = xp.strides
     windows = np.ndarray(
         (geo.in_channels, kh, kw, n, *geo.out_hw),
         dtype=xp.dtype,
-        buffer=xp,
+        buffer=xp.base if inner else xp,  # (a buffer is contiguous memory: the view's owner)
         strides=(s_c, s_h * dh, s_w * dw, s_n, s_h * sh, s_w * sw),
     )
+    if inner:
+        windows = windows.transpose(0, 1, 2, 4, 5, 3)
     return windows.reshape(geo.groups, column_rows(geo), n * geo.out_hw[0] * geo.out_hw[1])
 
 
@@ -117,17 +161,36 @@ def grouped_weight(w: np.ndarray, geo: ConvGeometry) -> np.ndarray:
     return w.reshape(geo.groups, geo.out_channels // geo.groups, -1)
 
 
-def grouped_output(grad_y: np.ndarray, geo: ConvGeometry) -> np.ndarray:
-    """(N, O, Ho, Wo) as ``(G, O/G, N · Ho · Wo)``, the layout of the columns."""
-    return grad_y.transpose(1, 0, 2, 3).reshape(geo.groups, geo.out_channels // geo.groups, -1)
+def grouped_output(grad_y: np.ndarray, geo: ConvGeometry, inner: bool = False) -> np.ndarray:
+    """(N, O, Ho, Wo) as ``(G, O/G, N · Ho · Wo)``, laid out as the columns (:func:`im2col`)."""
+    axes = (1, 2, 3, 0) if inner else (1, 0, 2, 3)
+    return grad_y.transpose(axes).reshape(geo.groups, geo.out_channels // geo.groups, -1)
 
 
-def _col2im_taps(grad_cols: np.ndarray, geo: ConvGeometry, n: int) -> np.ndarray:
-    """Adjoint of im2col by one strided add per kernel tap; returns an (N, C, H, W) view."""
+def output_images(product: np.ndarray, geo: ConvGeometry, inner: bool = False) -> np.ndarray:
+    """A product laid out as the columns, ``(G, O/G, N · Ho · Wo)``, as images (N, O, Ho, Wo)."""
+    (ho, wo), o = geo.out_hw, product.shape[0] * product.shape[1]
+    if inner:
+        return product.reshape(o, ho, wo, -1).transpose(3, 0, 1, 2)
+    return product.reshape(o, -1, ho, wo).transpose(1, 0, 2, 3)
+
+
+def _col2im_taps(
+    grad_cols: np.ndarray, geo: ConvGeometry, n: int, inner: bool = False
+) -> np.ndarray:
+    """Adjoint of im2col by one strided add per kernel tap; returns an (N, C, H, W) view.
+
+    With ``inner`` the columns run over (Ho, Wo, N) and the sums are kept with
+    the batch innermost, so each tap adds runs of ``Wo · n`` (see :func:`batch_inner`).
+    """
     (kh, kw), (sh, sw), (dh, dw) = geo.kernel, geo.stride, geo.dilation
     ho, wo = geo.out_hw
-    grad_cols = grad_cols.reshape(geo.in_channels, kh, kw, n, ho, wo)
-    gxp = np.zeros((geo.in_channels, n, *geo.padded_hw), dtype=grad_cols.dtype)
+    if inner:
+        grad_cols = grad_cols.reshape(geo.in_channels, kh, kw, ho, wo, n)
+        grad_cols = grad_cols.transpose(0, 1, 2, 5, 3, 4)
+    else:
+        grad_cols = grad_cols.reshape(geo.in_channels, kh, kw, n, ho, wo)
+    gxp = _zeros(geo.in_channels, n, geo.padded_hw, grad_cols.dtype, inner)
     for a in range(kh):
         rows = slice(a * dh, a * dh + sh * (ho - 1) + 1, sh)
         for b in range(kw):
@@ -169,15 +232,23 @@ def _input_gradient_wide(grad_y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -
 
 
 def _block_input_gradient(
-    grad_y: np.ndarray, w: np.ndarray, geo: ConvGeometry, dy: np.ndarray | None = None
+    grad_y: np.ndarray,
+    w: np.ndarray,
+    geo: ConvGeometry,
+    dy: np.ndarray | None = None,
+    inner: bool = False,
 ) -> np.ndarray:
-    """∂L/∂x of one block of images, (n, C, H, W) (a view or a new array)."""
+    """∂L/∂x of one block of images, (n, C, H, W) (a view or a new array).
+
+    ``dy`` is ``grouped_output(grad_y, geo, inner)`` when the caller has it.
+    """
     n = grad_y.shape[0]
     wt = grouped_weight(w, geo).transpose(0, 2, 1)
-    entries = wt.shape[0] * wt.shape[1] * n * geo.out_hw[0] * geo.out_hw[1]
     if dy is None:
-        dy = grouped_output(grad_y, geo)
-    if entries <= SMALL:
+        dy = grouped_output(grad_y, geo, inner)
+    if inner:
+        return _col2im_taps(np.matmul(wt, dy), geo, n, inner)
+    if _small(geo, n):
         grad_cols = np.matmul(wt, dy)
         size = n * geo.in_channels * geo.in_hw[0] * geo.in_hw[1]
         sums = np.bincount(
@@ -234,7 +305,8 @@ def _run(spans: list[slice], block_run, geo: ConvGeometry, itemsize: int) -> lis
 
 def _input_gradient_blocks(grad_y, w, geo, spans, grad_x):
     for span in spans:
-        grad_x = _put(grad_x, span, _block_input_gradient(grad_y[span], w, geo))
+        inner = batch_inner(geo, span.stop - span.start)
+        grad_x = _put(grad_x, span, _block_input_gradient(grad_y[span], w, geo, inner=inner))
     return grad_x
 
 
@@ -256,10 +328,10 @@ def input_gradient(grad_y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -> np.n
 
 
 def _forward_blocks(x, w, b, geo, spans, y):
-    o, (ho, wo) = geo.out_channels, geo.out_hw
     weight = grouped_weight(w, geo)
     for span in spans:
-        part = np.matmul(weight, im2col(x[span], geo)).reshape(o, -1, ho, wo).transpose(1, 0, 2, 3)
+        inner = batch_inner(geo, span.stop - span.start)
+        part = output_images(np.matmul(weight, im2col(x[span], geo, inner)), geo, inner)
         if b is not None:
             part += b[:, None, None]
         y = _put(y, span, part)
@@ -278,12 +350,13 @@ def _backward_blocks(grad_y, x, w, geo, spans, grad_x):
     """``(grad_x, Σ grad_w terms, Σ grad_b terms)`` of the blocks ``spans``, summed in order."""
     grad_w, grad_b = [], []
     for span in spans:
-        delta = grad_y[span]
-        dy = grouped_output(delta, geo)
+        delta, inner = grad_y[span], batch_inner(geo, span.stop - span.start)
+        dy = grouped_output(delta, geo, inner)
         # (cols δᵀ)ᵀ = δ colsᵀ: numpy's BLAS is faster with the long axis inside the product
-        grad_w.append(np.matmul(im2col(x[span], geo), dy.transpose(0, 2, 1)).transpose(0, 2, 1))
+        cols = im2col(x[span], geo, inner)
+        grad_w.append(np.matmul(cols, dy.transpose(0, 2, 1)).transpose(0, 2, 1))
         grad_b.append(dy.sum(axis=2))
-        grad_x = _put(grad_x, span, _block_input_gradient(delta, w, geo, dy))
+        grad_x = _put(grad_x, span, _block_input_gradient(delta, w, geo, dy, inner))
     return grad_x, sum(grad_w[1:], grad_w[0]), sum(grad_b[1:], grad_b[0])
 
 

@@ -69,6 +69,10 @@ LEFT_OUT = {
     "the input, an option the checker does not pass",
     "wide-zeros-times-inf": "shows only with an inf or NaN in the weights, which the "
     "checker's random problems do not have",
+    "inner-delta-in-batch-order": "shows only in blocks of eight images or more, larger "
+    "than the checker's problems",
+    "inner-output-in-batch-order": "shows only in blocks of eight images or more, larger "
+    "than the checker's problems",
     "fork-inherits-dead-workers": "about processes forked after a split, not about the "
     "numbers of a backward pass",
     "parts-not-summed": "shows only when a batch is split over the cores; the checker's "

@@ -48,8 +48,9 @@ def test_transpose_matches_spec(case):
 
 
 # Shapes large enough for each strategy of the input gradient: one bincount
-# (small), one strided add per kernel tap (strided widths), and full-width rows
-# (unit width stride).
+# (small), one strided add per kernel tap (strided widths), full-width rows
+# (unit width stride, fewer than INNER_MIN images), and taps with the batch
+# innermost (unit width stride, INNER_MIN images or more).
 PATH_CASES = [
     pytest.param((2, 3, 5, 4), (4, 3, 2, 3), {"stride": 1}, "bincount", id="small"),
     pytest.param((4, 6, 17, 15), (8, 3, 3, 2), {"stride": 2, "groups": 2}, "taps", id="strided"),
@@ -68,11 +69,20 @@ PATH_CASES = [
     ),
     pytest.param((6, 4, 14, 12), (5, 4, 5, 3), {"padding": (2, 1)}, "wide", id="wide"),
     pytest.param(
-        (8, 6, 15, 16),
+        (7, 6, 15, 16),
         (6, 2, 3, 2),
         {"stride": (2, 1), "dilation": 2, "groups": 3},
         "wide",
         id="wide-strided-rows",
+    ),
+    pytest.param((8, 4, 12, 11), (6, 4, 3, 2), {"padding": (2, 1)}, "inner", id="inner"),
+    # a row stride with a remainder row beyond the far padding, dilation and groups
+    pytest.param(
+        (9, 6, 18, 13),
+        (6, 3, 3, 2),
+        {"stride": (3, 1), "padding": (0, 1), "dilation": 2, "groups": 2},
+        "inner",
+        id="inner-strided-rows",
     ),
 ]
 
@@ -87,7 +97,8 @@ def test_every_input_gradient_strategy_matches_spec(rng, monkeypatch, xs, ws, kw
         original = getattr(columns, attr)
 
         def spy(*args, _original=original, _label=label):
-            used.append(_label)
+            # the fourth argument of the taps: the batch innermost
+            used.append("inner" if _label == "taps" and args[3:] and args[3] else _label)
             return _original(*args)
 
         monkeypatch.setattr(columns, attr, spy)
@@ -132,6 +143,24 @@ def test_blocks_of_the_batch_match_spec(rng, monkeypatch, xs, ws, kw, images, th
     The split is forced, also where the BLAS is held at one thread (as in the
     mutation suite's runs), so that its reduction is always tested.
     """
+    spans = _check_blocks(rng, monkeypatch, xs, ws, kw, images, threads)
+    geo = conv_geometry(xs, ws, **{"stride": 1, "padding": 0, "dilation": 1, "groups": 1, **kw})
+    assert not any(columns.batch_inner(geo, s.stop - s.start) for s in spans)
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_blocks_with_the_batch_innermost_match_spec(rng, monkeypatch, threads):
+    """Blocks of INNER_MIN images or more, with a row stride, padding and groups."""
+    images = columns.INNER_MIN + 1
+    xs, ws, kw = (4 * images - 2, 4, 9, 7), (6, 2, 3, 2), {"stride": (2, 1), "padding": 1}
+    kw["groups"] = 2
+    spans = _check_blocks(rng, monkeypatch, xs, ws, kw, images, threads)
+    geo = conv_geometry(xs, ws, **{"dilation": 1, **kw})
+    assert all(columns.batch_inner(geo, s.stop - s.start) for s in spans)
+
+
+def _check_blocks(rng, monkeypatch, xs, ws, kw, images, threads):
+    """Forward, backward and transpose with blocks of at most ``images`` images; their spans."""
     monkeypatch.setenv("CNNREF_NUM_THREADS", threads)
     if threads == "2":
         if parallel.blas_controls() is None:
@@ -174,6 +203,7 @@ def test_blocks_of_the_batch_match_spec(rng, monkeypatch, xs, ws, kw, images, th
         1e-13,
         "conv_transpose2d",
     )
+    return spans
 
 
 def test_an_empty_batch_is_one_empty_block(rng):
@@ -207,8 +237,13 @@ def test_strategy_cases_cover_what_they_claim():
     assert any(min(far_remainders(*c[:3])) > 0 for c in taps), "remainders on the taps path"
     assert any(c[2].get("dilation", 1) != 1 and c[1][3] > 1 for c in taps), "dilated taps"
     assert any(c[2].get("groups", 1) > 1 for c in taps), "groups on the taps path"
+    inner = [p.values for p in PATH_CASES if p.values[3] == "inner"]
+    assert any(far_remainders(*c[:3])[0] > 0 for c in inner), "remainder rows, batch innermost"
+    assert any(c[2].get("groups", 1) > 1 for c in inner), "groups, batch innermost"
+    assert all(c[0][0] >= columns.INNER_MIN for c in inner)
+    assert all(c.values[0][0] < columns.INNER_MIN for c in PATH_CASES if c.values[3] == "wide")
     paths = {p.values[3] for p in PATH_CASES}
-    assert paths == {"bincount", "taps", "wide"}
+    assert paths == {"bincount", "taps", "wide", "inner"}
 
 
 def _axis_params(kw):

@@ -26,6 +26,7 @@ FAST_TRANSPOSE = f"{FAST}::test_transpose_matches_spec"
 FAST_STRATEGIES = f"{FAST}::test_every_input_gradient_strategy_matches_spec"
 FAST_FLOAT32 = f"{FAST}::test_float32_follows_the_input_and_stays_close"
 FAST_BLOCKS = f"{FAST}::test_blocks_of_the_batch_match_spec"
+FAST_BLOCKS_INNER = f"{FAST}::test_blocks_with_the_batch_innermost_match_spec"
 FAST_NON_FINITE = f"{FAST}::test_nan_and_inf_in_the_backward_as_in_the_spec"
 TORCH = "tests/test_torch_oracle.py"
 TORCH_CONV = f"{TORCH}::test_conv2d_and_gradients_match_torch"
@@ -38,11 +39,9 @@ SPEC_BACKWARD_TESTS = (SPEC_BACKWARD, SPEC_BACKWARD_IS_TRANSPOSE, TORCH_SPEC)
 
 # The one line every naive-backward mutant of the weight gradient starts from.
 NAIVE_GRAD_W = "grad_w[o] += delta * xp[n, channels, rows, cols]"
-FAST_GRAD_W = (
-    "grad_w.append(np.matmul(im2col(x[span], geo), dy.transpose(0, 2, 1)).transpose(0, 2, 1))"
-)
+FAST_GRAD_W = "grad_w.append(np.matmul(cols, dy.transpose(0, 2, 1)).transpose(0, 2, 1))"
 TAPS_ROWS = "        rows = slice(a * dh, a * dh + sh * (ho - 1) + 1, sh)\n"
-TAPS_BUFFER = "    gxp = np.zeros((geo.in_channels, n, *geo.padded_hw), dtype=grad_cols.dtype)\n"
+TAPS_BUFFER = "    gxp = _zeros(geo.in_channels, n, geo.padded_hw, grad_cols.dtype, inner)\n"
 
 
 def _patch(path: str, old: str, new: str) -> tuple[Patch, ...]:
@@ -292,7 +291,7 @@ MUTANTS = [
         patches=_patch(
             "_columns.py",
             FAST_GRAD_W,
-            "grad_w.append(np.matmul(im2col(x[span], geo), dy.transpose(0, 2, 1))"
+            "grad_w.append(np.matmul(cols, dy.transpose(0, 2, 1))"
             ".reshape(dy.shape[0], dy.shape[1], -1))",
         ),
     ),
@@ -306,9 +305,9 @@ MUTANTS = [
         patches=_patch(
             "_columns.py",
             FAST_GRAD_W,
-            "m = geo.out_hw[0] * geo.out_hw[1]\n"
-            "        grad_w.append(np.matmul(dy[..., -m:], im2col(x[span], geo)[..., -m:]"
-            ".transpose(0, 2, 1)))",
+            "n, m = span.stop - span.start, geo.out_hw[0] * geo.out_hw[1]\n"
+            "        last = slice(n - 1, None, n) if inner else slice(-m, None)\n"
+            "        grad_w.append(np.matmul(dy[..., last], cols[..., last].transpose(0, 2, 1)))",
         ),
     ),
     Mutant(
@@ -321,7 +320,7 @@ MUTANTS = [
         patches=_patch(
             "_columns.py",
             FAST_GRAD_W,
-            "grad_w.append(np.matmul(dy, im2col(x[span], geo)[:1].transpose(0, 2, 1)))",
+            "grad_w.append(np.matmul(dy, cols[:1].transpose(0, 2, 1)))",
         ),
         report=reports.GROUPS_WEIGHT,
     ),
@@ -340,8 +339,8 @@ MUTANTS = [
             ),
             Patch(
                 "cnnref/_columns.py",
-                "im2col(x[span], geo), dy.transpose",
-                "im2col(x[span], replace(geo, dilation=(1, 1))), dy.transpose",
+                "cols = im2col(x[span], geo, inner)",
+                "cols = im2col(x[span], replace(geo, dilation=(1, 1)), inner)",
             ),
         ),
     ),
@@ -356,6 +355,32 @@ MUTANTS = [
             "_columns.py",
             "    for _, part_w, part_b in parts[1:]:\n",
             "    for _, part_w, part_b in parts[1:1]:\n",
+        ),
+    ),
+    Mutant(
+        name="inner-delta-in-batch-order",
+        target="conv backward (fast)",
+        description="with the batch innermost, δ is flattened image after image while the "
+        "columns run over (Ho, Wo, N): each window is paired with another pixel's δ",
+        source="two arrays flattened in different orders before their product",
+        tests=(FAST_STRATEGIES, FAST_BLOCKS_INNER),
+        patches=_patch(
+            "_columns.py",
+            "    axes = (1, 2, 3, 0) if inner else (1, 0, 2, 3)\n",
+            "    axes = (1, 0, 2, 3)\n",
+        ),
+    ),
+    Mutant(
+        name="inner-output-in-batch-order",
+        target="conv forward (fast)",
+        description="with the batch innermost, the forward product is read back image after "
+        "image although its columns run over (Ho, Wo, N): outputs land in other images",
+        source="two arrays flattened in different orders before their product",
+        tests=(FAST_BLOCKS_INNER,),
+        patches=_patch(
+            "_columns.py",
+            "        return product.reshape(o, ho, wo, -1).transpose(3, 0, 1, 2)\n",
+            "        return product.reshape(o, -1, ho, wo).transpose(1, 0, 2, 3)\n",
         ),
     ),
     Mutant(
@@ -472,8 +497,8 @@ MUTANTS = [
         patches=_patch(
             "_columns.py",
             TAPS_BUFFER,
-            "    gxp = np.zeros((geo.in_channels, n, sh * (ho - 1) + dh * (kh - 1) + 1, "
-            "geo.padded_hw[1]), dtype=grad_cols.dtype)\n",
+            "    gxp = _zeros(geo.in_channels, n, (sh * (ho - 1) + dh * (kh - 1) + 1, "
+            "geo.padded_hw[1]), grad_cols.dtype, inner)\n",
         ),
         report=reports.REMAINDER_ROWS,
     ),
@@ -487,8 +512,8 @@ MUTANTS = [
         patches=_patch(
             "_columns.py",
             TAPS_BUFFER + "    for a in range(kh):\n" + TAPS_ROWS,
-            "    gxp = np.zeros((geo.in_channels, n, geo.padded_hw[0] + 1, geo.padded_hw[1]), "
-            "dtype=grad_cols.dtype)\n"
+            "    gxp = _zeros(geo.in_channels, n, (geo.padded_hw[0] + 1, geo.padded_hw[1]), "
+            "grad_cols.dtype, inner)\n"
             "    for a in range(kh):\n"
             "        rows = slice(a * dh + 1, a * dh + 1 + sh * (ho - 1) + 1, sh)\n",
         ),

@@ -54,7 +54,8 @@ MUTANTS = [
             FAST_GRAD_W,
             "xw = x[span] if geo.groups == 1 or geo.stride[0] == 1 else np.concatenate("
             "[x[span][:, :, :-1], 0 * x[span][:, :, -1:]], axis=2)\n"
-            "        grad_w.append(np.matmul(dy, im2col(xw, geo).transpose(0, 2, 1)))",
+            "        cols = im2col(xw, geo, inner)\n"
+            "        grad_w.append(np.matmul(dy, cols.transpose(0, 2, 1)))",
         ),
         report=reports.DEPTHWISE_STRIDE,
     ),
