@@ -141,7 +141,7 @@ def products_alone(x, w, grad_y, shape: Shape) -> Callable[[], object]:
     weight = columns.grouped_weight(w, geo)
     operands = [
         (
-            np.ascontiguousarray(columns.im2col(x[span], geo)),
+            columns.im2col(x[span], geo).copy(),  # (im2col's result is scratch memory)
             np.ascontiguousarray(columns.grouped_output(grad_y[span], geo)),
         )
         for span in columns.blocks(geo, x.shape[0], x.itemsize)

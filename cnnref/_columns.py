@@ -39,6 +39,8 @@ parts' weight and bias gradients are added in batch order.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from . import _parallel
@@ -51,6 +53,33 @@ SMALL = 4096
 BLOCK = 2 << 20
 # Blocks of at least this many images run with the batch innermost (see batch_inner).
 INNER_MIN = 8
+# Largest intermediate a thread keeps for reuse (see scratch).
+SCRATCH_MAX = 4 * BLOCK
+
+_SCRATCH = threading.local()
+
+
+def scratch(name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
+    """An uninitialised array for the intermediate ``name``, reused by the calling thread.
+
+    The columns of a block and their gradient take megabytes. Allocated
+    afresh for every block, such memory may go back to the system when it is
+    freed and come again as new pages, which the system must map and zero
+    (it depends on what else the process allocates). So each thread keeps
+    one buffer per name, up to :data:`SCRATCH_MAX` bytes, and hands out views
+    of it; nothing in it is returned to the caller.
+    """
+    dtype = np.dtype(dtype)
+    size = dtype.itemsize
+    for extent in shape:
+        size *= extent
+    if size > SCRATCH_MAX:
+        return np.empty(shape, dtype)
+    buffers = _SCRATCH.__dict__
+    memory = buffers.get(name)
+    if memory is None or memory.nbytes < size:
+        memory = buffers[name] = np.empty(size, np.uint8)
+    return memory[:size].view(dtype).reshape(shape)
 
 
 def column_rows(geo: ConvGeometry) -> int:
@@ -131,7 +160,10 @@ def _padded(x: np.ndarray, geo: ConvGeometry, inner: bool = False) -> np.ndarray
 
 
 def im2col(x: np.ndarray, geo: ConvGeometry, inner: bool = False) -> np.ndarray:
-    """Columns ``(G, C/G · kh · kw, N · Ho · Wo)`` of ``x`` (N, C, H, W); read-only use.
+    """Columns ``(G, C/G · kh · kw, N · Ho · Wo)`` of ``x`` (N, C, H, W).
+
+    They are :func:`scratch` memory: valid until the calling thread's next
+    im2col, and to be read only.
 
     The columns run over ``(N, Ho, Wo)``, or over ``(Ho, Wo, N)`` with ``inner``
     (the batch innermost, see :func:`batch_inner`).
@@ -153,7 +185,9 @@ def im2col(x: np.ndarray, geo: ConvGeometry, inner: bool = False) -> np.ndarray:
     )
     if inner:
         windows = windows.transpose(0, 1, 2, 4, 5, 3)
-    return windows.reshape(geo.groups, column_rows(geo), n * geo.out_hw[0] * geo.out_hw[1])
+    cols = scratch("columns", windows.shape, xp.dtype)
+    cols[...] = windows
+    return cols.reshape(geo.groups, column_rows(geo), n * geo.out_hw[0] * geo.out_hw[1])
 
 
 def grouped_weight(w: np.ndarray, geo: ConvGeometry) -> np.ndarray:
@@ -216,7 +250,9 @@ def _input_gradient_wide(grad_y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -
     c, o, g = geo.in_channels, geo.out_channels, geo.groups
     dy = np.zeros((o, n, ho, wp), dtype=grad_y.dtype)
     dy[..., :wo] = grad_y.transpose(1, 0, 2, 3)
-    grad_cols = np.matmul(grouped_weight(w, geo).transpose(0, 2, 1), dy.reshape(g, o // g, -1))
+    grad_cols = _column_gradient(
+        grouped_weight(w, geo).transpose(0, 2, 1), dy.reshape(g, o // g, -1)
+    )
     grad_cols = grad_cols.reshape(c, kh, kw, n, ho, wp)
     rows = hp + 1  # one spare row: a tap's zero tail may run past the last row
     gxp = np.zeros((c, n, rows, wp), dtype=grad_y.dtype)
@@ -229,6 +265,12 @@ def _input_gradient_wide(grad_y: np.ndarray, w: np.ndarray, geo: ConvGeometry) -
     (t, _), (l, _) = geo.pads
     h, w_ = geo.in_hw
     return gxp[:, :, t : t + h, l : l + w_].transpose(1, 0, 2, 3)
+
+
+def _column_gradient(wt: np.ndarray, dy: np.ndarray) -> np.ndarray:
+    """``wᵀ δ`` (G, C/G · kh · kw, n · Ho · Wo), in the thread's scratch memory."""
+    out = scratch("column gradient", (wt.shape[0], wt.shape[1], dy.shape[2]), dy.dtype)
+    return np.matmul(wt, dy, out=out)
 
 
 def _block_input_gradient(
@@ -247,7 +289,7 @@ def _block_input_gradient(
     if dy is None:
         dy = grouped_output(grad_y, geo, inner)
     if inner:
-        return _col2im_taps(np.matmul(wt, dy), geo, n, inner)
+        return _col2im_taps(_column_gradient(wt, dy), geo, n, inner)
     if _small(geo, n):
         grad_cols = np.matmul(wt, dy)
         size = n * geo.in_channels * geo.in_hw[0] * geo.in_hw[1]
@@ -258,7 +300,7 @@ def _block_input_gradient(
     # The full-width rows pad δ with zeros, which an inf or NaN of w would turn into NaN.
     if geo.stride[1] == 1 and 4 * geo.padded_hw[1] <= 5 * geo.out_hw[1] and np.isfinite(w).all():
         return _input_gradient_wide(grad_y, w, geo)
-    return _col2im_taps(np.matmul(wt, dy), geo, n)
+    return _col2im_taps(_column_gradient(wt, dy), geo, n)
 
 
 def blocks(geo: ConvGeometry, n: int, itemsize: int, multiple: int = 1) -> list[slice]:

@@ -294,6 +294,39 @@ def test_unbatched_input_drops_the_batch_axis(rng):
     assert conv_transpose2d(grad_y, w).shape == (3, 8, 7)
 
 
+@pytest.mark.parametrize(
+    ("xs", "ws", "kw"),
+    [
+        pytest.param((1, 1, 3, 3), (1, 1, 2, 2), {}, id="small"),
+        pytest.param((1, 8, 20, 20), (4, 8, 3, 3), {"padding": 1}, id="one-image"),
+        pytest.param((2, 4, 17, 15), (6, 4, 3, 3), {"stride": 2}, id="taps"),
+        pytest.param((9, 3, 10, 9), (4, 3, 3, 2), {}, id="inner"),
+    ],
+)
+def test_results_own_their_memory(rng, monkeypatch, xs, ws, kw):
+    """A thread reuses its intermediates from call to call (scratch memory); never a result.
+
+    The results of a first call must not change when a second call runs, nor
+    share memory with the scratch buffers, whichever strategy ran.
+    """
+    monkeypatch.setenv("CNNREF_NUM_THREADS", "1")  # the scratch of the calling thread
+    w = rng.standard_normal(ws)
+
+    def results(x):
+        y = conv2d(x, w, **kw)
+        grad_y = rng.standard_normal(y.shape)
+        return [y, *conv2d_backward(grad_y, x, w, **kw), conv_transpose2d(grad_y, w, **kw)]
+
+    first = results(rng.standard_normal(xs))
+    kept = [a.copy() for a in first]
+    results(rng.standard_normal(xs))
+    names = ("y", "grad_x", "grad_w", "grad_b", "transpose")
+    for name, a, before in zip(names, first, kept, strict=True):
+        np.testing.assert_array_equal(a, before, err_msg=name)
+        for buffer in vars(columns._SCRATCH).values():
+            assert not np.shares_memory(a, buffer), name
+
+
 def test_noncontiguous_and_readonly_inputs(rng):
     x = rng.standard_normal((2, 5, 9, 3)).transpose(0, 3, 2, 1)  # (2, 3, 9, 5), strided
     w = rng.standard_normal((4, 3, 2, 2))

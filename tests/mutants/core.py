@@ -28,6 +28,7 @@ FAST_FLOAT32 = f"{FAST}::test_float32_follows_the_input_and_stays_close"
 FAST_BLOCKS = f"{FAST}::test_blocks_of_the_batch_match_spec"
 FAST_BLOCKS_INNER = f"{FAST}::test_blocks_with_the_batch_innermost_match_spec"
 FAST_NON_FINITE = f"{FAST}::test_nan_and_inf_in_the_backward_as_in_the_spec"
+FAST_OWN_MEMORY = f"{FAST}::test_results_own_their_memory"
 TORCH = "tests/test_torch_oracle.py"
 TORCH_CONV = f"{TORCH}::test_conv2d_and_gradients_match_torch"
 TORCH_SPEC = f"{TORCH}::test_naive_spec_matches_torch"
@@ -381,6 +382,23 @@ MUTANTS = [
             "_columns.py",
             "        return product.reshape(o, ho, wo, -1).transpose(3, 0, 1, 2)\n",
             "        return product.reshape(o, -1, ho, wo).transpose(1, 0, 2, 3)\n",
+        ),
+    ),
+    Mutant(
+        name="output-in-scratch-memory",
+        target="conv forward (fast)",
+        description="the forward product is written into the thread's reused memory and "
+        "returned from it: the next call overwrites the caller's output",
+        source="buffers reused between calls for speed, leaking into a result",
+        tests=(FAST_OWN_MEMORY,),
+        patches=_patch(
+            "_columns.py",
+            "        part = output_images(np.matmul(weight, im2col(x[span], geo, inner)), geo, "
+            "inner)\n",
+            "        cols = im2col(x[span], geo, inner)\n"
+            "        out = scratch('product', (cols.shape[0], weight.shape[1], cols.shape[2]), "
+            "cols.dtype)\n"
+            "        part = output_images(np.matmul(weight, cols, out=out), geo, inner)\n",
         ),
     ),
     Mutant(
