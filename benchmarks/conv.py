@@ -134,6 +134,7 @@ def products_alone(x, w, grad_y, shape: Shape) -> Callable[[], object]:
     threads. What is left of cnnref's time is its copies (padding, im2col,
     col2im, layout changes) and per-call work.
     """
+    from cnnref import _blocks as blocks
     from cnnref import _columns as columns
     from cnnref.geometry import conv_geometry
 
@@ -144,7 +145,7 @@ def products_alone(x, w, grad_y, shape: Shape) -> Callable[[], object]:
             columns.im2col(x[span], geo).copy(),  # (im2col's result is scratch memory)
             np.ascontiguousarray(columns.grouped_output(grad_y[span], geo)),
         )
-        for span in columns.blocks(geo, x.shape[0], x.itemsize)
+        for span in blocks.blocks(geo, x.shape[0], x.itemsize)
     ]
 
     def run():

@@ -19,10 +19,11 @@ gradient dilated by the stride), ``grad_x`` = the transposed convolution of
 ``δ`` with ``w`` (``δ`` dilated by the stride, padded, and correlated with
 ``rot180(w)`` with the channel axes swapped), and ``grad_b = Σ δ``.
 
-Implementation: im2col + matrix products (see :mod:`cnnref._columns`), with
-no Python loop over pixels or channels; a large batch runs in blocks of whole
-images sized for the cache. The loop versions in
-:mod:`cnnref.naive` are the specification this code is tested against.
+Implementation: im2col (:mod:`cnnref._columns`), matrix products and col2im
+(:mod:`cnnref._col2im`), with no Python loop over pixels or channels; a large
+batch runs in blocks of whole images sized for the cache, shared among the
+cores (:mod:`cnnref._blocks`). The loop versions in :mod:`cnnref.naive` are
+the specification this code is tested against.
 
 NaN and inf are not checked for: they propagate through the sums as numpy
 arithmetic does, into every output whose window contains them.
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _blocks as blocks
 from . import _columns as columns
 from ._validate import as_real_array, bias_vector, check_ndim
 from .geometry import cached_conv_geometry, cached_transpose_geometry
@@ -123,7 +125,7 @@ def conv2d(
         x, w = x.astype(dtype, copy=False), w.astype(dtype, copy=False)
     if pads is not None:
         x = pad2d(x, pads, mode=padding_mode)
-    y = columns.forward(x, w, b, geo)
+    y = blocks.forward(x, w, b, geo)
     return y[0] if unbatched else y
 
 
@@ -173,7 +175,7 @@ def conv2d_backward(grad_y, x, w, stride=1, padding=0, dilation=1, groups=1, pad
         )
     if pads is not None:
         x = pad2d(x, pads, mode=padding_mode)
-    grad_x, grad_w, grad_b = columns.backward(grad_y, x, w, geo)
+    grad_x, grad_w, grad_b = blocks.backward(grad_y, x, w, geo)
     if pads is not None:
         grad_x = pad2d_backward(grad_x, pads, mode=padding_mode)
     return (grad_x[0] if unbatched else grad_x), grad_w, grad_b
@@ -219,7 +221,7 @@ def conv_transpose2d(
     )
     dtype = np.result_type(x.dtype, w.dtype)
     b = bias_vector("b", b, geo.in_channels, dtype)
-    y = columns.input_gradient(x.astype(dtype, copy=False), w.astype(dtype, copy=False), geo)
+    y = blocks.input_gradient(x.astype(dtype, copy=False), w.astype(dtype, copy=False), geo)
     if b is not None:
         y += b[:, None, None]
     return y[0] if unbatched else y

@@ -7,6 +7,8 @@ import pytest
 from hypothesis import given
 
 import cnnref
+from cnnref import _blocks as blocks
+from cnnref import _col2im as col2im
 from cnnref import _columns as columns
 from cnnref import _parallel as parallel
 from cnnref import (
@@ -92,16 +94,21 @@ def test_every_input_gradient_strategy_matches_spec(rng, monkeypatch, xs, ws, kw
     x, w = rng.standard_normal(xs), rng.standard_normal(ws)
     grad_y = rng.standard_normal(conv2d(x, w, **kw).shape)
     used = []
-    spied = {"wide": "_input_gradient_wide", "taps": "_col2im_taps", "bincount": "gather_index"}
-    for label, attr in spied.items():
-        original = getattr(columns, attr)
+    spied = [
+        ("wide", col2im, "input_gradient_wide"),
+        ("taps", col2im, "col2im_taps"),
+        ("bincount", col2im, "gather_index"),
+        ("bincount", columns, "gather_index"),
+    ]
+    for label, module, attr in spied:
+        original = getattr(module, attr)
 
         def spy(*args, _original=original, _label=label):
             # the fourth argument of the taps: the batch innermost
             used.append("inner" if _label == "taps" and args[3:] and args[3] else _label)
             return _original(*args)
 
-        monkeypatch.setattr(columns, attr, spy)
+        monkeypatch.setattr(module, attr, spy)
     fast = conv2d_backward(grad_y, x, w, **kw)
     # the small path gathers its columns by index too (for grad_w)
     assert used == (["bincount", "bincount"] if path == "bincount" else [path])
@@ -169,14 +176,14 @@ def _check_blocks(rng, monkeypatch, xs, ws, kw, images, threads):
     x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
     geo = conv_geometry(xs, ws, **{"stride": 1, "padding": 0, "dilation": 1, "groups": 1, **kw})
     per_image = xs[1] * ws[2] * ws[3] * geo.out_hw[0] * geo.out_hw[1] * x.itemsize
-    monkeypatch.setattr(columns, "BLOCK", images * per_image + per_image // 2)
+    monkeypatch.setattr(blocks, "BLOCK", images * per_image + per_image // 2)
     monkeypatch.setattr(columns, "SMALL", 0)  # the strategy of a large problem in every block
-    spans = columns.blocks(geo, xs[0], x.itemsize)
+    spans = blocks.blocks(geo, xs[0], x.itemsize)
     sizes = [s.stop - s.start for s in spans]
     assert len(sizes) > 2 and max(sizes) == images and max(sizes) - min(sizes) <= 1, spans
     assert [i for s in spans for i in range(s.start, s.stop)] == list(range(xs[0]))
     for multiple in (2, 3):
-        cut = columns.blocks(geo, xs[0], x.itemsize, multiple=multiple)
+        cut = blocks.blocks(geo, xs[0], x.itemsize, multiple=multiple)
         assert len(cut) % multiple == 0 or len(cut) == xs[0], cut
         assert max(s.stop - s.start for s in cut) <= images, cut
         assert [i for s in cut for i in range(s.start, s.stop)] == list(range(xs[0]))
@@ -210,7 +217,7 @@ def test_an_empty_batch_is_one_empty_block(rng):
     x, w = np.zeros((0, 3, 6, 5)), rng.standard_normal((4, 3, 3, 2))
     geo = conv_geometry(x.shape, w.shape, 1, 1, 1, 1)
     for multiple in (1, 2):
-        assert columns.blocks(geo, 0, x.itemsize, multiple=multiple) == [slice(0, 0)]
+        assert blocks.blocks(geo, 0, x.itemsize, multiple=multiple) == [slice(0, 0)]
     y = conv2d(x, w, np.ones(4), padding=1)
     assert y.shape == (0, 4, 6, 6)
     grad_x, grad_w, grad_b = conv2d_backward(np.zeros(y.shape), x, w, padding=1)

@@ -57,7 +57,8 @@ def test_every_mutant_fits_the_current_code():
 def test_catalogue_covers_the_convolution_core():
     assert len(core.MUTANTS) >= 20
     patched = {p.path for m in core.MUTANTS for p in m.patches}
-    for module in ("signal", "shapes", "geometry", "conv", "_columns", "_parallel", "naive"):
+    modules = ("signal", "shapes", "geometry", "conv", "_columns", "_col2im", "_blocks")
+    for module in (*modules, "_parallel", "naive"):
         assert f"cnnref/{module}.py" in patched, module
     targets = {m.target for m in core.MUTANTS}
     for strategy in ("small problems", "strided taps", "full-width rows"):
@@ -220,7 +221,7 @@ def test_an_interrupted_run_leaves_the_tree_as_it_was(tmp_path, how):
                 break
         assert seen and seen[-1].startswith("started"), "".join(seen)
         # the mutant is live in its copy while its tests run
-        copies = list(temp.glob(f"cnnref-mutants-*/{name}-*/cnnref/_columns.py"))
+        copies = list(temp.glob(f"cnnref-mutants-*/{name}-*/cnnref/_col2im.py"))
         assert copies and "w[..., ::-1, ::-1]" in copies[0].read_text()
         time.sleep(0.5)
         if how == "SIGTERM":

@@ -1,5 +1,5 @@
-"""Mutants of the convolution core: cnnref.signal, geometry, shapes, conv, _columns, _parallel,
-naive.
+"""Mutants of the convolution core: cnnref.signal, geometry, shapes, conv, _columns,
+_col2im, _blocks, _parallel, naive.
 
 Each entry is one plausible bug. ``tests`` lists the project's own tests that
 must reject it, the most direct first; the PyTorch oracle comes last, as the
@@ -233,7 +233,7 @@ MUTANTS = [
         source="the convolution / cross-correlation confusion of the source articles",
         tests=(FAST_FORWARD, TORCH_CONV),
         patches=_patch(
-            "_columns.py",
+            "_blocks.py",
             "    weight = grouped_weight(w, geo)\n",
             "    weight = grouped_weight(w[..., ::-1, ::-1], geo)\n",
         ),
@@ -245,7 +245,7 @@ MUTANTS = [
         source="a bias argument threaded through but never used",
         tests=(FAST_FORWARD, TORCH_CONV),
         patches=_patch(
-            "_columns.py", "            part += b[:, None, None]\n", "            pass\n"
+            "_blocks.py", "            part += b[:, None, None]\n", "            pass\n"
         ),
     ),
     Mutant(
@@ -264,7 +264,7 @@ MUTANTS = [
         source="published backprop code whose missing rotation passed a mean-only check",
         tests=(FAST_BACKWARD, FAST_TRANSPOSE, TORCH_CONV),
         patches=_patch(
-            "_columns.py",
+            "_col2im.py",
             "    wt = grouped_weight(w, geo).transpose(0, 2, 1)\n",
             "    wt = grouped_weight(w[..., ::-1, ::-1], geo).transpose(0, 2, 1)\n",
         ),
@@ -277,7 +277,7 @@ MUTANTS = [
         source="derivations that rotate the kernel in both gradients",
         tests=FAST_BACKWARD_TESTS,
         patches=_patch(
-            "_columns.py",
+            "_blocks.py",
             "grad_w.reshape(w.shape), grad_b",
             "grad_w.reshape(w.shape)[..., ::-1, ::-1], grad_b",
         ),
@@ -290,7 +290,7 @@ MUTANTS = [
         source="seed 000's own correction: its first weight gradient was transposed",
         tests=FAST_BACKWARD_TESTS,
         patches=_patch(
-            "_columns.py",
+            "_blocks.py",
             FAST_GRAD_W,
             "grad_w.append(np.matmul(cols, dy.transpose(0, 2, 1))"
             ".reshape(dy.shape[0], dy.shape[1], -1))",
@@ -304,7 +304,7 @@ MUTANTS = [
         source="per-example backward loops that overwrite dW",
         tests=FAST_BACKWARD_TESTS,
         patches=_patch(
-            "_columns.py",
+            "_blocks.py",
             FAST_GRAD_W,
             "n, m = span.stop - span.start, geo.out_hw[0] * geo.out_hw[1]\n"
             "        last = slice(n - 1, None, n) if inner else slice(-m, None)\n"
@@ -319,7 +319,7 @@ MUTANTS = [
         source="PyTorch's nn.grad.conv2d_weight, wrong for groups > 1 (Bugs that shipped)",
         tests=FAST_BACKWARD_TESTS,
         patches=_patch(
-            "_columns.py",
+            "_blocks.py",
             FAST_GRAD_W,
             "grad_w.append(np.matmul(dy, cols[:1].transpose(0, 2, 1)))",
         ),
@@ -334,12 +334,12 @@ MUTANTS = [
         tests=FAST_BACKWARD_TESTS,
         patches=(
             Patch(
-                "cnnref/_columns.py",
+                "cnnref/_blocks.py",
                 "import numpy as np\n",
                 "from dataclasses import replace\n\nimport numpy as np\n",
             ),
             Patch(
-                "cnnref/_columns.py",
+                "cnnref/_blocks.py",
                 "cols = im2col(x[span], geo, inner)",
                 "cols = im2col(x[span], replace(geo, dilation=(1, 1)), inner)",
             ),
@@ -353,7 +353,7 @@ MUTANTS = [
         source="a parallel reduction that keeps the calling thread's partial result",
         tests=(FAST_BLOCKS,),
         patches=_patch(
-            "_columns.py",
+            "_blocks.py",
             "    for _, part_w, part_b in parts[1:]:\n",
             "    for _, part_w, part_b in parts[1:1]:\n",
         ),
@@ -391,14 +391,17 @@ MUTANTS = [
         "returned from it: the next call overwrites the caller's output",
         source="buffers reused between calls for speed, leaking into a result",
         tests=(FAST_OWN_MEMORY,),
-        patches=_patch(
-            "_columns.py",
-            "        part = output_images(np.matmul(weight, im2col(x[span], geo, inner)), geo, "
-            "inner)\n",
-            "        cols = im2col(x[span], geo, inner)\n"
-            "        out = scratch('product', (cols.shape[0], weight.shape[1], cols.shape[2]), "
-            "cols.dtype)\n"
-            "        part = output_images(np.matmul(weight, cols, out=out), geo, inner)\n",
+        patches=(
+            Patch("cnnref/_blocks.py", "output_images\n", "output_images, scratch\n"),
+            *_patch(
+                "_blocks.py",
+                "        part = output_images(np.matmul(weight, im2col(x[span], geo, inner)), "
+                "geo, inner)\n",
+                "        cols = im2col(x[span], geo, inner)\n"
+                "        out = scratch('product', (cols.shape[0], weight.shape[1], "
+                "cols.shape[2]), cols.dtype)\n"
+                "        part = output_images(np.matmul(weight, cols, out=out), geo, inner)\n",
+            ),
         ),
     ),
     Mutant(
@@ -421,7 +424,7 @@ MUTANTS = [
         source="the loss-averaging habit (mean over the batch) applied to the bias",
         tests=FAST_BACKWARD_TESTS,
         patches=_patch(
-            "_columns.py", "grad_b.append(dy.sum(axis=2))", "grad_b.append(dy.mean(axis=2))"
+            "_blocks.py", "grad_b.append(dy.sum(axis=2))", "grad_b.append(dy.mean(axis=2))"
         ),
     ),
     Mutant(
@@ -442,7 +445,7 @@ MUTANTS = [
         source="np.bincount always returns float64",
         tests=(FAST_FLOAT32,),
         patches=_patch(
-            "_columns.py",
+            "_col2im.py",
             "return sums[:size].astype(grad_y.dtype, copy=False).reshape(",
             "return sums[:size].reshape(",
         ),
@@ -455,7 +458,7 @@ MUTANTS = [
         source="an index-out-of-range error 'fixed' with np.minimum",
         tests=FAST_BACKWARD_TESTS,
         patches=_patch(
-            "_columns.py",
+            "_col2im.py",
             "            gather_index(geo, n).reshape(-1), weights=",
             "            np.minimum(gather_index(geo, n).reshape(-1), size - 1), weights=",
         ),
@@ -468,7 +471,7 @@ MUTANTS = [
         source="backward passes right only for stride 1",
         tests=(FAST_STRATEGIES, FAST_BACKWARD, TORCH_CONV),
         patches=_patch(
-            "_columns.py",
+            "_col2im.py",
             TAPS_ROWS + "        for b in range(kw):\n"
             "            gxp[:, :, rows, b * dw : b * dw + sw * (wo - 1) + 1 : sw] += ",
             "        rows = slice(a * dh, a * dh + ho)\n        for b in range(kw):\n"
@@ -484,7 +487,7 @@ MUTANTS = [
         source="backward passes written for dilation 1 and reused for atrous convolution",
         tests=(FAST_STRATEGIES, FAST_BACKWARD, TORCH_CONV),
         patches=_patch(
-            "_columns.py",
+            "_col2im.py",
             "gxp[:, :, rows, b * dw : b * dw + sw * (wo - 1) + 1 : sw]",
             "gxp[:, :, rows, b : b + sw * (wo - 1) + 1 : sw]",
         ),
@@ -497,7 +500,7 @@ MUTANTS = [
         source="gradients that are right only when the stride divides evenly",
         tests=(FAST_STRATEGIES, FAST_BACKWARD, TORCH_CONV),
         patches=_patch(
-            "_columns.py",
+            "_col2im.py",
             TAPS_BUFFER + "    for a in range(kh):\n" + TAPS_ROWS,
             TAPS_BUFFER + "    rem = (geo.padded_hw[0] - dh * (kh - 1) - 1) % sh\n"
             "    for a in range(kh):\n"
@@ -513,7 +516,7 @@ MUTANTS = [
         "the whole gradient",
         tests=(FAST_STRATEGIES, FAST_BACKWARD, TORCH_CONV),
         patches=_patch(
-            "_columns.py",
+            "_col2im.py",
             TAPS_BUFFER,
             "    gxp = _zeros(geo.in_channels, n, (sh * (ho - 1) + dh * (kh - 1) + 1, "
             "geo.padded_hw[1]), grad_cols.dtype, inner)\n",
@@ -528,7 +531,7 @@ MUTANTS = [
         source="the rotated-kernel formula's pad d(k-1) - p, off by one",
         tests=(FAST_STRATEGIES, FAST_BACKWARD, TORCH_CONV),
         patches=_patch(
-            "_columns.py",
+            "_col2im.py",
             TAPS_BUFFER + "    for a in range(kh):\n" + TAPS_ROWS,
             "    gxp = _zeros(geo.in_channels, n, (geo.padded_hw[0] + 1, geo.padded_hw[1]), "
             "grad_cols.dtype, inner)\n"
@@ -544,7 +547,7 @@ MUTANTS = [
         source="the rotated-kernel formula's pad d(k-1) - p, off by one",
         tests=(FAST_STRATEGIES, FAST_BACKWARD, TORCH_CONV),
         patches=_patch(
-            "_columns.py",
+            "_col2im.py",
             "    return gxp[:, :, t : t + h, l : l + w_].transpose(1, 0, 2, 3)\n",
             "    return gxp[:, :, t + 1 : t + 1 + h, l : l + w_].transpose(1, 0, 2, 3)\n",
         ),
@@ -557,7 +560,7 @@ MUTANTS = [
         source="0 · inf = NaN in padding that was meant to add nothing",
         tests=(FAST_NON_FINITE,),
         patches=_patch(
-            "_columns.py",
+            "_col2im.py",
             " and np.isfinite(w).all():\n",
             ":\n",
         ),
@@ -569,7 +572,7 @@ MUTANTS = [
         source="backward passes right only for stride 1",
         tests=(FAST_STRATEGIES, FAST_BACKWARD, TORCH_CONV),
         patches=_patch(
-            "_columns.py",
+            "_col2im.py",
             "rows * wp * item, sh * wp * item, item)",
             "rows * wp * item, wp * item, item)",
         ),
@@ -582,7 +585,7 @@ MUTANTS = [
         source="flat-index arithmetic with the wrong row pitch",
         tests=(FAST_STRATEGIES, FAST_BACKWARD, TORCH_CONV),
         patches=_patch(
-            "_columns.py",
+            "_col2im.py",
             "offset = (a * dh * wp + b * dw) * item",
             "offset = (a * dh * wo + b * dw) * item",
         ),

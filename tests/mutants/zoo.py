@@ -50,7 +50,7 @@ MUTANTS = [
         source="a dependency's grouped-convolution kernel shipped with PyTorch",
         tests=(FAST_BACKWARD, TORCH_CONV),
         patches=_patch(
-            "_columns.py",
+            "_blocks.py",
             FAST_GRAD_W,
             "xw = x[span] if geo.groups == 1 or geo.stride[0] == 1 else np.concatenate("
             "[x[span][:, :, :-1], 0 * x[span][:, :, -1:]], axis=2)\n"
@@ -99,13 +99,13 @@ MUTANTS = [
         tests=(f"{FAST}::test_same_padding_of_even_kernels_backward_matches_spec", TORCH_SAME),
         patches=_patch(
             "conv.py",
-            "    grad_x, grad_w, grad_b = columns.backward(grad_y, x, w, geo)\n",
-            "    grad_x, grad_w, grad_b = columns.backward(grad_y, x, w, geo)\n"
+            "    grad_x, grad_w, grad_b = blocks.backward(grad_y, x, w, geo)\n",
+            "    grad_x, grad_w, grad_b = blocks.backward(grad_y, x, w, geo)\n"
             '    if padding == "same":\n'
             '        flipped = __import__("dataclasses").replace(\n'
             "            geo, pads=tuple(p[::-1] for p in geo.pads), plans={}\n"
             "        )\n"
-            "        grad_x = columns.backward(grad_y, x, w, flipped)[0]\n",
+            "        grad_x = blocks.backward(grad_y, x, w, flipped)[0]\n",
         ),
         report=reports.SAME_OFFSET,
     ),
