@@ -32,13 +32,12 @@ from .activations import (
     tanh_derivative,
 )
 from .conv import conv2d, conv2d_backward, conv_transpose2d, conv_transpose2d_backward
+from .conv_layers import Conv2D, ConvTranspose2D
 from .gradcheck import GradcheckResult, gradcheck, gradcheck_layer
 from .layers import (
     Activation,
     ArcTan,
     AvgPool2D,
-    Conv2D,
-    ConvTranspose2D,
     Dense,
     Flatten,
     Layer,

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..layers import ArcTan, Conv2D, Dense, Flatten, LeakyReLU, MaxPool2D, Sigmoid, Softplus, Tanh
+from ..conv_layers import Conv2D
+from ..layers import ArcTan, Dense, Flatten, LeakyReLU, MaxPool2D, Sigmoid, Softplus, Tanh
 from ..losses import half_sum_squares, half_sum_squares_grad
 from ..optim import Momentum
 from ..sequential import Sequential

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..layers import Conv2D, Dense, Flatten, Sigmoid, Tanh
+from ..conv_layers import Conv2D
+from ..layers import Dense, Flatten, Sigmoid, Tanh
 from ..losses import half_sum_squares, half_sum_squares_grad
 from ..optim import SGD
 from ..sequential import Sequential

@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..layers import ArcTan, Conv2D, Dense, Flatten, Sigmoid, Tanh
+from ..conv_layers import Conv2D
+from ..layers import ArcTan, Dense, Flatten, Sigmoid, Tanh
 from ..losses import half_sum_squares, half_sum_squares_grad
 from ..optim import SGD
 from ..sequential import Sequential
