@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import shutil
 import sys
 from html import unescape
@@ -378,6 +379,19 @@ def test_site_build_is_self_contained(site_dir):
         text = html.read_text(encoding="utf-8")
         for cdn in ("cdn.jsdelivr", "cdnjs.cloudflare", "unpkg.com", "fonts.googleapis"):
             assert cdn not in text, f"{html.relative_to(site_dir)} refers to {cdn}"
+
+
+def test_docstring_cross_references_read_as_names(site_dir):
+    """``:func:`x``` in a docstring is shown as ``x`` in code, linked when the page has it."""
+    raw = re.compile(r":(func|meth|class|mod|data|attr|exc|obj):<code>")
+    for html in site_dir.rglob("*.html"):
+        text = html.read_text(encoding="utf-8")
+        found = raw.search(text)
+        assert not found, f"{html.relative_to(site_dir)}: {text[found.start() : found.end() + 40]}"
+    api = (site_dir / "api" / "index.html").read_text(encoding="utf-8")
+    # ConvTranspose2D's docstring names cnnref.conv_transpose2d, documented on the same page
+    link = '<a href="#cnnref.conv.conv_transpose2d"><code>cnnref.conv_transpose2d</code></a>'
+    assert link in api
 
 
 @pytest.fixture(scope="module", autouse=True)
