@@ -33,6 +33,7 @@ import platform
 import statistics
 import tempfile
 import time
+import timeit
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,6 +97,34 @@ def matmul_peak(dtype, repeats: int = 5) -> float:
     return 2 * PEAK_SIZE**3 / best / 1e9
 
 
+STRIDED_ENTRIES = 96_000  # float64 entries moved by each operation of strided_costs
+STRIDED_ROWS = (1600, 160, 10)  # their contiguous runs: rows of this many entries
+
+
+def strided_costs(repeats: int = 200) -> dict:
+    """Microseconds of numpy's copy and add of STRIDED_ENTRIES float64 entries (best of repeats).
+
+    Contiguous, then in rows of STRIDED_ROWS entries that are not adjacent in
+    memory (a window of a wider array, as im2col reads and col2im writes).
+    """
+    rng = np.random.default_rng(0)
+    source = rng.standard_normal(STRIDED_ENTRIES)
+    costs: dict[str, dict[str, float]] = {"copy": {}, "add": {}}
+
+    def best(fn) -> float:
+        return 1e6 * min(timeit.repeat(fn, number=1, repeat=repeats))
+
+    target = np.zeros(STRIDED_ENTRIES)
+    costs["copy"]["contiguous"] = best(lambda: np.copyto(target, source))
+    costs["add"]["contiguous"] = best(lambda: np.add(target, source, out=target))
+    for row in STRIDED_ROWS:
+        wide = np.zeros((STRIDED_ENTRIES // row, row + 8))
+        window, rows = wide[:, 4 : 4 + row], source.reshape(-1, row)
+        costs["copy"][str(row)] = best(lambda w=window, r=rows: np.copyto(w, r))
+        costs["add"][str(row)] = best(lambda w=window, r=rows: np.add(w, r, out=w))
+    return {op: {k: round(v, 1) for k, v in c.items()} for op, c in costs.items()}
+
+
 def _calibrate(fn: Callable[[], object], budget: float) -> int:
     """Calls per timed batch so that one batch takes about ``budget`` seconds."""
     fn()
@@ -129,10 +158,13 @@ def interleaved(contenders: dict[str, Callable[[], object]], rounds: int, budget
 def products_alone(x, w, grad_y, shape: Shape) -> Callable[[], object]:
     """The three matrix products of cnnref's pass alone, their operands made beforehand.
 
-    Per block of images, as cnnref cuts the batch: ``y = W cols``,
-    ``grad_w = δ colsᵀ`` and ``grad_cols = Wᵀ δ``, with numpy's default BLAS
-    threads. What is left of cnnref's time is its copies (padding, im2col,
-    col2im, layout changes) and per-call work.
+    Per block of images, as cnnref cuts a batch it does not split over the
+    cores: ``y = W cols``, ``grad_w = δ colsᵀ`` and ``grad_cols = Wᵀ δ``, with
+    numpy's default BLAS threads. The columns are in image order (the batch
+    innermost changes their order, not the products' sizes), and δ is not
+    widened as the full-width input gradient widens it (a few per cent more
+    on the 32→64 layer). What is left of cnnref's time is its copies
+    (padding, im2col, col2im, layout changes) and per-call work.
     """
     from cnnref import _blocks as blocks
     from cnnref import _columns as columns
@@ -274,6 +306,10 @@ def main(argv=None) -> int:
         print(
             f"matrix-product peak, {np.dtype(dtype).name}: {peaks[np.dtype(dtype).name]} GFLOP/s"
         )
+    strided = strided_costs()
+    print(f"numpy, {STRIDED_ENTRIES} float64 entries (us), contiguous / rows of {STRIDED_ROWS}:")
+    for op, cost in strided.items():
+        print(f"  {op}: " + " / ".join(f"{v:.1f}" for v in cost.values()))
     header = (
         f"{'shape':36s} {'dtype':8s} {'cnnref us':>10s} {'products':>10s} {'torch us':>10s} "
         f"{'naive us':>10s}"
@@ -301,7 +337,9 @@ def main(argv=None) -> int:
                 f"{row['target']:>9s} {row['verdict']}",
                 flush=True,
             )
-    write_atomically(args.output, {"machine": machine_facts(torch, peaks), "rows": rows})
+    write_atomically(
+        args.output, {"machine": machine_facts(torch, peaks), "rows": rows, "strided": strided}
+    )
     print(f"results written to {args.output}")
     return 0
 

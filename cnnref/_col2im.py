@@ -6,13 +6,16 @@ copied from. One strategy per shape of problem (none loops over pixels or
 channels in Python):
 
 * small problems: one ``bincount`` over the im2col index;
-* otherwise one strided add per kernel tap (:func:`col2im_taps`), in the
-  block's layout (the batch innermost or not);
-* with a unit width stride, δ laid out at the full padded width so that each
-  tap's slice has long contiguous rows, when that widens δ by a quarter at
-  most (wider, its extra arithmetic costs more than the long rows save:
-  LeNet's 10-wide output in a 14-wide input) and for finite weights (the
-  zeros that widen δ would turn an inf of ``w`` into NaN).
+* a block with the batch innermost (:func:`._columns.batch_inner`): one add
+  per kernel tap (:func:`col2im_taps`) of runs of ``Wo · n`` entries;
+* otherwise, with a unit width stride, δ laid out at the full padded width so
+  that each tap's slice has long contiguous rows, when that widens δ by a
+  quarter at most (wider, its extra arithmetic costs more than the long rows
+  save: LeNet's 10-wide output in a 14-wide input) and for finite weights
+  (the zeros that widen δ would turn an inf of ``w`` into NaN);
+* otherwise one strided add per kernel tap (:func:`col2im_taps`).
+
+:func:`block_input_gradient` tries them in this order.
 """
 
 from __future__ import annotations
@@ -103,7 +106,9 @@ def block_input_gradient(
 ) -> np.ndarray:
     """∂L/∂x of one block of images, (n, C, H, W) (a view or a new array).
 
-    ``dy`` is ``grouped_output(grad_y, geo, inner)`` when the caller has it.
+    ``inner`` is the block's layout (:func:`._columns.batch_inner`), and ``dy``
+    is ``grouped_output(grad_y, geo, inner)`` when the caller has it. The
+    strategy is the first of the module docstring's list that applies.
     """
     n = grad_y.shape[0]
     wt = grouped_weight(w, geo).transpose(0, 2, 1)

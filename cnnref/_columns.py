@@ -144,8 +144,9 @@ def _padded(x: np.ndarray, geo: ConvGeometry, inner: bool = False) -> np.ndarray
 def im2col(x: np.ndarray, geo: ConvGeometry, inner: bool = False) -> np.ndarray:
     """Columns ``(G, C/G · kh · kw, N · Ho · Wo)`` of ``x`` (N, C, H, W).
 
-    They are :func:`scratch` memory: valid until the calling thread's next
-    im2col, and to be read only.
+    Read-only. Outside the small path they are :func:`scratch` memory of the
+    calling thread (up to :data:`SCRATCH_MAX` bytes): valid until its next
+    im2col.
 
     The columns run over ``(N, Ho, Wo)``, or over ``(Ho, Wo, N)`` with ``inner``
     (the batch innermost, see :func:`batch_inner`).
@@ -169,6 +170,7 @@ def im2col(x: np.ndarray, geo: ConvGeometry, inner: bool = False) -> np.ndarray:
         windows = windows.transpose(0, 1, 2, 4, 5, 3)
     cols = scratch("columns", windows.shape, xp.dtype)
     cols[...] = windows
+    cols.flags.writeable = False
     return cols.reshape(geo.groups, column_rows(geo), n * geo.out_hw[0] * geo.out_hw[1])
 
 

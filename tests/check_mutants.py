@@ -71,10 +71,6 @@ LEFT_OUT = {
     "checker's random problems do not have",
     "inner-delta-in-batch-order": "shows only in blocks of eight images or more, larger "
     "than the checker's problems",
-    "inner-output-in-batch-order": "shows only in blocks of eight images or more, larger "
-    "than the checker's problems",
-    "output-in-scratch-memory": "about outputs overwritten by a later call; the checker "
-    "compares the results of one call",
     "fork-inherits-dead-workers": "about processes forked after a split, not about the "
     "numbers of a backward pass",
     "parts-not-summed": "shows only when a batch is split over the cores; the checker's "

@@ -18,6 +18,7 @@ from cnnref import (
     conv2d_naive,
     conv_remainder,
     conv_transpose2d,
+    conv_transpose2d_backward,
     conv_transpose2d_naive,
 )
 from cnnref.geometry import conv_geometry
@@ -164,6 +165,32 @@ def test_blocks_with_the_batch_innermost_match_spec(rng, monkeypatch, threads):
     spans = _check_blocks(rng, monkeypatch, xs, ws, kw, images, threads)
     geo = conv_geometry(xs, ws, **{"dilation": 1, **kw})
     assert all(columns.batch_inner(geo, s.stop - s.start) for s in spans)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_a_batch_in_both_layouts_matches_spec(rng, monkeypatch, dtype):
+    """One block of INNER_MIN - 1 images laid out NCHW, one of INNER_MIN with the batch
+    innermost, in one batch: their weight and bias gradients are added together."""
+    monkeypatch.setenv("CNNREF_NUM_THREADS", "1")
+    n = 2 * columns.INNER_MIN - 1
+    xs, ws, kw = (n, 4, 9, 8), (6, 2, 3, 2), {"padding": (1, 0), "groups": 2}
+    geo = conv_geometry(xs, ws, **{"stride": 1, "dilation": 1, **kw})
+    itemsize = np.dtype(dtype).itemsize
+    per_image = xs[1] * ws[2] * ws[3] * geo.out_hw[0] * geo.out_hw[1] * itemsize
+    monkeypatch.setattr(blocks, "BLOCK", columns.INNER_MIN * per_image + per_image // 2)
+    spans = blocks.blocks(geo, n, itemsize)
+    assert [columns.batch_inner(geo, s.stop - s.start) for s in spans] == [False, True]
+    x, w, b = rng.standard_normal(xs), rng.standard_normal(ws), rng.standard_normal(ws[0])
+    tol = 1e-13 if dtype == np.float64 else 1e-5
+    y = conv2d(x.astype(dtype), w.astype(dtype), b.astype(dtype), **kw)
+    assert y.dtype == dtype
+    assert_close(y, conv2d_naive(x, w, b, **kw), tol, "y")
+    grad_y = rng.standard_normal(y.shape)
+    fast = conv2d_backward(grad_y.astype(dtype), x.astype(dtype), w.astype(dtype), **kw)
+    spec = conv2d_backward_naive(grad_y, x, w, **kw)
+    for name, a, e in zip(("grad_x", "grad_w", "grad_b"), fast, spec, strict=True):
+        assert a.dtype == dtype, name
+        assert_close(a, e, tol, name)
 
 
 def _check_blocks(rng, monkeypatch, xs, ws, kw, images, threads):
@@ -322,12 +349,14 @@ def test_results_own_their_memory(rng, monkeypatch, xs, ws, kw):
     def results(x):
         y = conv2d(x, w, **kw)
         grad_y = rng.standard_normal(y.shape)
-        return [y, *conv2d_backward(grad_y, x, w, **kw), conv_transpose2d(grad_y, w, **kw)]
+        t = conv_transpose2d(grad_y, w, **kw)
+        grads_t = conv_transpose2d_backward(rng.standard_normal(t.shape), grad_y, w, **kw)
+        return [y, *conv2d_backward(grad_y, x, w, **kw), t, *grads_t]
 
     first = results(rng.standard_normal(xs))
     kept = [a.copy() for a in first]
     results(rng.standard_normal(xs))
-    names = ("y", "grad_x", "grad_w", "grad_b", "transpose")
+    names = ("y", "grad_x", "grad_w", "grad_b", "transpose", "its grad_x", "grad_w", "grad_b")
     for name, a, before in zip(names, first, kept, strict=True):
         np.testing.assert_array_equal(a, before, err_msg=name)
         for buffer in vars(columns._SCRATCH).values():

@@ -95,6 +95,22 @@ def benchmark_table() -> str:
     return "\n".join(lines)
 
 
+def strided_table() -> str:
+    """numpy's copy and add, contiguous and in rows, from the last ``make bench`` run."""
+    data = json.loads(BENCH.read_text()) if BENCH.exists() else {}
+    strided = data.get("strided")
+    if not strided:
+        return "*Not measured yet: run `make bench`.*"
+    columns = list(strided["copy"])
+    head = ["contiguous" if c == "contiguous" else f"rows of {int(c):,}" for c in columns]
+    lines = ["| 96,000 float64 entries | " + " | ".join(head) + " |"]
+    lines.append("|---|" + "---:|" * len(columns))
+    for op, label in (("copy", "copy (im2col)"), ("add", "add (col2im)")):
+        cells = " | ".join(f"{strided[op][c]:.0f} µs" for c in columns)
+        lines.append(f"| {label} | {cells} |")
+    return "\n".join(lines)
+
+
 def benchmark_figure() -> str:
     """Inline SVG: cnnref / PyTorch time ratio per shape and dtype, with the targets."""
     if not BENCH.exists():
@@ -262,6 +278,7 @@ MARKERS = {
     "<!-- cnnref:summary -->": summary,
     "<!-- cnnref:benchmarks -->": benchmark_table,
     "<!-- cnnref:benchmark-figure -->": benchmark_figure,
+    "<!-- cnnref:strided -->": strided_table,
     "<!-- cnnref:test-report -->": test_report_table,
     "<!-- cnnref:mutants -->": mutant_table,
     "<!-- cnnref:shipped-bugs -->": shipped_bugs,
@@ -304,7 +321,14 @@ def verdict_box(key: str, records: dict[str, dict]) -> str:
 def on_page_markdown(markdown: str, page, config, files) -> str:
     for marker, table in MARKERS.items():
         if marker in markdown:
-            markdown = markdown.replace(marker, table())
+            text = table()
+            # a marker indented in a list item: every line of its table indented alike
+            markdown = re.sub(
+                rf"^([ \t]*){re.escape(marker)}",
+                lambda m, text=text: m.group(1) + text.replace("\n", "\n" + m.group(1)),
+                markdown,
+                flags=re.M,
+            )
     if VERDICT.search(markdown):  # after the tables, which may hold verdict markers
         records = _records()
         markdown = VERDICT.sub(lambda m: verdict_box(m.group(1), records), markdown)
