@@ -101,7 +101,8 @@ def strided_table() -> str:
     strided = data.get("strided")
     if not strided:
         return "*Not measured yet: run `make bench`.*"
-    columns = list(strided["copy"])
+    rows = sorted((c for c in strided["copy"] if c != "contiguous"), key=int, reverse=True)
+    columns = ["contiguous", *rows]
     head = ["contiguous" if c == "contiguous" else f"rows of {int(c):,}" for c in columns]
     lines = ["| 96,000 float64 entries | " + " | ".join(head) + " |"]
     lines.append("|---|" + "---:|" * len(columns))
