@@ -52,7 +52,7 @@ def _run_case(name: str) -> tuple[str, list[Proof], dict | None, float]:
     case = registry.get(name)
     start = time.perf_counter()
     proofs = case.module.run()
-    chapter = chapter_data(case.module.chapter()) if case.has("chapter") else None
+    chapter = chapter_data(case.chapter()) if case.has_chapter else None
     return name, proofs, chapter, time.perf_counter() - start
 
 

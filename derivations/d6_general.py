@@ -65,11 +65,8 @@ FIGURES = {
 }
 
 
-def chapter():
-    """The textbook section (:mod:`derivations.general_chapter`)."""
-    from .general_chapter import build
-
-    return build()
+# The textbook section reads these statements (see derivations.registry).
+CHAPTER_MODULE = "general_chapter"
 
 
 METHOD = (

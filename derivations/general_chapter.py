@@ -254,7 +254,8 @@ def _theorem(statements) -> str:
     )
 
 
-def build() -> Chapter:
+def chapter() -> Chapter:
+    """D6's textbook section (named by its ``CHAPTER_MODULE``, see derivations.registry)."""
     statements = D6.statements()
     return Chapter(
         intro=INTRO + "\n" + _theorem(statements),

@@ -35,6 +35,10 @@ Optional:
     :class:`derivations.chain.Step`), results as matrices, exercises (see
     :mod:`derivations.chapter`). A case without it gets a page of its
     statements and certificates only.
+``CHAPTER_MODULE``
+    Instead of ``chapter()``: the name of a module of this package whose
+    ``chapter()`` builds the section, for a chapter that reads the case's
+    statements (the case module then imports nothing of it: no circle).
 ``FIGURES``
     ``{name: figure}`` for the figures its chapter shows; drawn when the site
     is built (:mod:`derivations.figures`).
@@ -102,6 +106,17 @@ class Case:
 
     def has(self, attribute: str) -> bool:
         return hasattr(self.module, attribute)
+
+    @property
+    def has_chapter(self) -> bool:
+        return self.has("chapter") or self.has("CHAPTER_MODULE")
+
+    def chapter(self):
+        """The case's textbook section (its ``chapter()`` or its ``CHAPTER_MODULE``'s)."""
+        if self.has("chapter"):
+            return self.module.chapter()
+        name = f"{PACKAGE}.{self.module.CHAPTER_MODULE}"
+        return importlib.import_module(name).chapter()
 
 
 @functools.cache

@@ -15,12 +15,12 @@ from derivations.chain import Chain, check_chain
 from derivations.cli import DEFAULT_OUT
 from derivations.proof import exactly_equal
 
-CHAPTERED = [case for case in registry.cases() if case.has("chapter")]
+CHAPTERED = [case for case in registry.cases() if case.has_chapter]
 
 
 @pytest.fixture(scope="module", params=CHAPTERED, ids=lambda case: case.name)
 def chapter(request):
-    return request.param, request.param.module.chapter()
+    return request.param, request.param.chapter()
 
 
 def _wrong(value):
@@ -99,7 +99,7 @@ def test_pages_have_no_rest_text_block_and_collapse_the_certificates(case):
     assert "```text" not in page
     assert "``" not in page.replace("```", "")  # no reST literals
     assert '??? note "Certificate' in page
-    if case.has("chapter"):
+    if case.has_chapter:
         for heading in ("## The forward pass", "## The derivation", "## Exercises"):
             assert heading in page, (case.name, heading)
         assert '??? success "Solution"' in page

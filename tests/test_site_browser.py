@@ -330,7 +330,7 @@ CHAPTER_JS = """() => {
 def _chapter_pages() -> list[str]:
     from derivations import registry
 
-    return [f"derivations/{c.slug}/" for c in registry.cases() if c.has("chapter")]
+    return [f"derivations/{c.slug}/" for c in registry.cases() if c.has_chapter]
 
 
 def chapter_problems(page, rel: str, scheme: str) -> list[str]:
