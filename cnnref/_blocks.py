@@ -116,8 +116,8 @@ def _backward_blocks(grad_y, x, w, geo, spans, grad_x):
     for span in spans:
         delta, inner = grad_y[span], batch_inner(geo, span.stop - span.start)
         dy = grouped_output(delta, geo, inner)
-        # (cols δᵀ)ᵀ = δ colsᵀ: numpy's BLAS is faster with the long axis inside the product
         cols = im2col(x[span], geo, inner)
+        # (cols δᵀ)ᵀ = δ colsᵀ: numpy's BLAS is faster with the long axis inside the product
         grad_w.append(np.matmul(cols, dy.transpose(0, 2, 1)).transpose(0, 2, 1))
         grad_b.append(dy.sum(axis=2))
         grad_x = _put(grad_x, span, block_input_gradient(delta, w, geo, dy, inner))

@@ -114,9 +114,7 @@ def block_input_gradient(
     wt = grouped_weight(w, geo).transpose(0, 2, 1)
     if dy is None:
         dy = grouped_output(grad_y, geo, inner)
-    if inner:
-        return col2im_taps(_column_gradient(wt, dy), geo, n, inner)
-    if _small(geo, n):
+    if not inner and _small(geo, n):
         grad_cols = np.matmul(wt, dy)
         size = n * geo.in_channels * geo.in_hw[0] * geo.in_hw[1]
         sums = np.bincount(
@@ -124,6 +122,11 @@ def block_input_gradient(
         )
         return sums[:size].astype(grad_y.dtype, copy=False).reshape(n, geo.in_channels, *geo.in_hw)
     # The full-width rows pad δ with zeros, which an inf or NaN of w would turn into NaN.
-    if geo.stride[1] == 1 and 4 * geo.padded_hw[1] <= 5 * geo.out_hw[1] and np.isfinite(w).all():
+    if (
+        not inner
+        and geo.stride[1] == 1
+        and 4 * geo.padded_hw[1] <= 5 * geo.out_hw[1]
+        and np.isfinite(w).all()
+    ):
         return input_gradient_wide(grad_y, w, geo)
-    return col2im_taps(_column_gradient(wt, dy), geo, n)
+    return col2im_taps(_column_gradient(wt, dy), geo, n, inner)

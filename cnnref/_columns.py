@@ -24,6 +24,7 @@ channels in Python):
 
 from __future__ import annotations
 
+import math
 import threading
 
 import numpy as np
@@ -52,9 +53,7 @@ def scratch(name: str, shape: tuple[int, ...], dtype) -> np.ndarray:
     of it; nothing in it is returned to the caller.
     """
     dtype = np.dtype(dtype)
-    size = dtype.itemsize
-    for extent in shape:
-        size *= extent
+    size = dtype.itemsize * math.prod(shape)
     if size > SCRATCH_MAX:
         return np.empty(shape, dtype)
     buffers = _SCRATCH.__dict__

@@ -282,8 +282,7 @@ def conv_transpose2d_backward(
     )
     cols = columns.im2col(grad_y, geo)  # grad_y's windows, read as conv2d reads its input
     grad_x = np.matmul(columns.grouped_weight(w, geo), cols)  # conv2d(grad_y, w)
-    grad_x = grad_x.reshape(geo.out_channels, x.shape[0], *geo.out_hw).transpose(1, 0, 2, 3)
-    grad_x = np.ascontiguousarray(grad_x)
+    grad_x = np.ascontiguousarray(columns.output_images(grad_x, geo))
     dx = columns.grouped_output(x, geo)  # x in the place of conv2d_backward's δ
     grad_w = np.matmul(dx, cols.transpose(0, 2, 1)).reshape(w.shape)
     grad_b = grad_y.sum(axis=(0, 2, 3))

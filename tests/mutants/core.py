@@ -561,8 +561,8 @@ MUTANTS = [
         tests=(FAST_NON_FINITE,),
         patches=_patch(
             "_col2im.py",
-            " and np.isfinite(w).all():\n",
-            ":\n",
+            "        and np.isfinite(w).all()\n",
+            "",
         ),
     ),
     Mutant(
