@@ -43,6 +43,7 @@ class Result:
     equation: str  # LaTeX, display
     figure: str = ""  # a name in the case's FIGURES
     check: Callable[[], bool] | None = None
+    checked: str = "the matrices above are equal entry by entry"  # what ``check`` decides
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,7 @@ class Chapter:
     results: tuple[Result, ...] = ()
     exercises: tuple[Exercise, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
+    results_heading: str = "The result at these sizes"
 
 
 def matrix(values, fmt: Callable[[object], str] | None = None) -> str:
@@ -100,6 +102,7 @@ def checked(chapter: Chapter) -> dict:
             "equation": r.equation,
             "figure": r.figure,
             "holds": None if r.check is None else bool(r.check()),
+            "checked": r.checked,
         }
         for r in chapter.results
     ]
@@ -110,6 +113,7 @@ def checked(chapter: Chapter) -> dict:
         "forward_text": chapter.forward_text,
         "chains": chains,
         "results": results,
+        "results_heading": chapter.results_heading,
         "exercises": [{"question": e.question, "solution": e.solution} for e in chapter.exercises],
         "notes": list(chapter.notes),
     }

@@ -1,21 +1,21 @@
 """D5 — the general grid: the adjoint identity for every stride, padding, dilation, channel, group.
 
-With a symbolic upstream gradient ``G`` and ``L = Σ G ⊙ conv2d(x, w, b)``
+With a symbolic upstream gradient ``δ`` and ``L = Σ δ ⊙ conv2d(x, w, b)``
 (**cross-correlation**, PyTorch semantics), for every configuration:
 
-* ``∂L/∂x = conv_transpose2d(G, w)`` with ``output_padding`` = the stride
-  remainder: ``G`` dilated by the stride, padded by ``d(k-1) - p`` (plus the
+* ``∂L/∂x = conv_transpose2d(δ, w)`` with ``output_padding`` = the stride
+  remainder: ``δ`` dilated by the stride, padded by ``d(k-1) - p`` (plus the
   remainder at the bottom/right, whose rows no window touches and whose
   gradient is zero), correlated with ``rot180(w)``, in/out channels swapped
   within each group; with uneven padding, ``d(k-1) - top`` above and
   ``d(k-1) - bottom`` (plus the remainder) below, likewise left and right;
-* ``∂L/∂w[o, c] = x_p[c] ⋆ dilate_s(G[o])``, read every ``d``-th entry
+* ``∂L/∂w[o, c] = x_p[c] ⋆ dilate_s(δ[o])``, read every ``d``-th entry
   (taps ``d`` apart) and cropped to the kernel: the input correlated with
   the dilated gradient;
-* ``∂L/∂b[o] = Σ G[o]``.
+* ``∂L/∂b[o] = Σ δ[o]``.
 
 In the **true convolution** convention (``conv2d(x, rot180(w))``) the same
-formulas hold with ``rot180`` moved: ``∂L/∂x = conv_transpose2d(G,
+formulas hold with ``rot180`` moved: ``∂L/∂x = conv_transpose2d(δ,
 rot180(w))`` and ``∂L/∂w = rot180`` of the correlation above.
 
 The configurations: a base grid of 1296 (every kernel 1..3 x 1..3, stride
@@ -36,7 +36,7 @@ grouped one depthwise) and three targeted families that it cannot see:
 :class:`~derivations.polynomial.Poly`, differentiated term by term and
 compared coefficient by coefficient with the closed forms, which the
 symbolic toolkit builds from the same polynomials. No sampling: equality of
-coefficients for symbolic ``G``, ``x``, ``w`` is equality for all values.
+coefficients for symbolic ``δ``, ``x``, ``w`` is equality for all values.
 
 Also: ``conv_transpose2d`` is the adjoint of ``conv2d`` for **every**
 ``output_padding`` PyTorch allows, ``0 .. max(s, d) - 1`` on each axis
@@ -44,7 +44,7 @@ Also: ``conv_transpose2d`` is the adjoint of ``conv2d`` for **every**
 (transposed convolution with the constant kernel ``1/(kh·kw)``, depthwise);
 and the gradient of ``max_pool2d``, with its two sides defined apart: SymPy's
 ``Max`` over each window, differentiated by ``sympy.diff``, against the
-routing of each ``G`` entry to its window's argmax. Max pooling has no
+routing of each ``δ`` entry to its window's argmax. Max pooling has no
 derivative where a window's maximum is tied; the tie rule (the first maximum
 in row-major order, cnnref's and PyTorch's) is the statement's assumption,
 put as the point where ``Max`` is differentiated: the numbers with ties,
@@ -71,12 +71,13 @@ from .chapter import Chapter, Exercise, Result, matrix
 from .figures import Pipeline, Stage
 from .polynomial import Poly
 from .proof import CONVOLUTION, CORRELATION, METHOD_POLY, Proof, exactly_equal, prove
+from .sources import torch_function
 from .transpose_adjoint import output_padding_grid, prove_adjoint
 
 CASE = "D5"
 TITLE = "The general grid: stride, padding, dilation, channels, groups; pooling"
 SOURCES = (
-    "the framework definition of `conv2d` (PyTorch's `torch.nn.functional.conv2d`); every "
+    f"the framework definition of `conv2d`: PyTorch's {torch_function('conv2d')}; every "
     "source article's layer is one point of this grid"
 )
 CHECKED_BY = (
@@ -558,32 +559,32 @@ def prove_pooling(c, hw, kernel, stride) -> tuple[dict[str, bool], dict[str, boo
 
 # the case ------------------------------------------------------------------
 
-BIAS = r"\frac{\partial L}{\partial b_o} = \sum_{ij} G_{oij}"
+BIAS = r"\frac{\partial L}{\partial b_o} = \sum_{ij} \delta_{oij}"
 STATEMENTS = {
     "corr.dx": (
         CORRELATION,
         "Input gradient is the transposed convolution",
-        r"\frac{\partial L}{\partial x} = \operatorname{conv\_transpose2d}(G, w;\ "
+        r"\frac{\partial L}{\partial x} = \operatorname{conv\_transpose2d}(\delta, w;\ "
         r"\mathrm{output\_padding} = (H + 2p - d(k-1) - 1) \bmod s)",
     ),
     "corr.dw": (
         CORRELATION,
         "Weight gradient is the input correlated with the dilated gradient",
-        r"\frac{\partial L}{\partial w_{o,c}} = \left(x_{p,c} \star \operatorname{dilate}_s(G_o)"
-        r"\right)[::d, ::d]_{k_h \times k_w}",
+        r"\frac{\partial L}{\partial w_{o,c}} = \left(x_{p,c} \star "
+        r"\operatorname{dilate}_s(\delta_o)\right)[::d, ::d]_{k_h \times k_w}",
     ),
     "corr.db": (CORRELATION, "Bias gradient", BIAS),
     "conv.dx": (
         CONVOLUTION,
         "Input gradient (true-convolution layer)",
-        r"\frac{\partial L}{\partial x} = \operatorname{conv\_transpose2d}(G, "
+        r"\frac{\partial L}{\partial x} = \operatorname{conv\_transpose2d}(\delta, "
         r"\operatorname{rot180}(w))",
     ),
     "conv.dw": (
         CONVOLUTION,
         "Weight gradient (true-convolution layer)",
         r"\frac{\partial L}{\partial w_{o,c}} = \operatorname{rot180}\left(\left(x_{p,c} \star "
-        r"\operatorname{dilate}_s(G_o)\right)[::d, ::d]_{k_h \times k_w}\right)",
+        r"\operatorname{dilate}_s(\delta_o)\right)[::d, ::d]_{k_h \times k_w}\right)",
     ),
     "conv.db": (CONVOLUTION, "Bias gradient", BIAS),
 }
@@ -592,20 +593,20 @@ CONTROLS = {
     "no-rot180": (
         "Control: input gradient without rot180",
         r"\frac{\partial L}{\partial x} = \operatorname{pad}_{(e,\ e+r)}"
-        r"(\operatorname{dilate}_s G) \star w \quad (e = d(k-1) - p)",
+        r"(\operatorname{dilate}_s \delta) \star w \quad (e = d(k-1) - p)",
     ),
     "transposed": (
         "Control: weight gradient transposed",
         r"\frac{\partial L}{\partial w_{o,c}} = \left(\ldots\right)^\top",
     ),
     "pad-one-too-few": (
-        "Control: dilated G padded one too few at the top/left",
-        r"\operatorname{pad}_{(e-1,\ e+r+1)}(\operatorname{dilate}_s G)"
+        "Control: dilated δ padded one too few at the top/left",
+        r"\operatorname{pad}_{(e-1,\ e+r+1)}(\operatorname{dilate}_s \delta)"
         r" \star \operatorname{rot180}(w)",
     ),
     "remainder-ignored": (
         "Control: stride remainder rows placed at the top/left",
-        r"\operatorname{pad}_{(r, 0)}\left(\operatorname{conv\_transpose2d}(G, w)\right)",
+        r"\operatorname{pad}_{(r, 0)}\left(\operatorname{conv\_transpose2d}(\delta, w)\right)",
     ),
     "groups-interleaved": (
         "Control: swapped weight's channels ordered across groups wrongly",
@@ -614,16 +615,16 @@ CONTROLS = {
     ),
     "output-padding-at-top": (
         "Control: output_padding rows placed at the top/left",
-        r"\langle \operatorname{conv2d}(x, w), G \rangle = \langle x, "
-        r"\operatorname{pad}_{(op, 0)}\operatorname{conv\_transpose2d}(G, w) \rangle",
+        r"\langle \operatorname{conv2d}(x, w), \delta \rangle = \langle x, "
+        r"\operatorname{pad}_{(op, 0)}\operatorname{conv\_transpose2d}(\delta, w) \rangle",
     ),
     "avg-without-1/k": (
         "Control: average-pooling adjoint without the factor 1/(kh kw)",
-        r"\frac{\partial L}{\partial x} = \operatorname{conv\_transpose2d}(G, \mathbf{1})",
+        r"\frac{\partial L}{\partial x} = \operatorname{conv\_transpose2d}(\delta, \mathbf{1})",
     ),
     "max-to-first-entry": (
         "Control: max-pooling gradient sent to each window's first entry",
-        r"\frac{\partial L}{\partial x_{\text{window start}}} = G",
+        r"\frac{\partial L}{\partial x_{\text{window start}}} = \delta",
     ),
 }
 
@@ -633,8 +634,8 @@ ADJOINT = {
     "adjoint": (
         CORRELATION,
         "conv_transpose2d is the adjoint of conv2d, for every output_padding",
-        r"\langle \operatorname{conv2d}(x, w)_{[:H_g,\ :W_g]},\ G \rangle = \langle x,\ "
-        r"\operatorname{conv\_transpose2d}(G, w;\ \mathrm{output\_padding} = op) \rangle"
+        r"\langle \operatorname{conv2d}(x, w)_{[:H_o,\ :W_o]},\ \delta \rangle = \langle x,\ "
+        r"\operatorname{conv\_transpose2d}(\delta, w;\ \mathrm{output\_padding} = op) \rangle"
         r"\quad (0 \le op < \max(s, d))",
     ),
 }
@@ -648,13 +649,13 @@ POOLING = {
     "avg_pool2d": (
         "Average-pooling adjoint",
         r"\frac{\partial L}{\partial x} = \frac{1}{k_h k_w}\operatorname{conv\_transpose2d}"
-        r"(G, \mathbf{1})\ \text{(depthwise)}",
+        r"(\delta, \mathbf{1})\ \text{(depthwise)}",
     ),
     "max_pool2d": (
         "Max-pooling gradient: SymPy's Max against the routing by the first argmax",
-        r"\frac{\partial}{\partial x_m} \sum_i G_i \max_{q \in W_i} x_q "
+        r"\frac{\partial}{\partial x_m} \sum_i \delta_i \max_{q \in W_i} x_q "
         r"\,\Big|_{x = v - \varepsilon\,\mathrm{pos}} = "
-        r"\sum_{i:\ m = \operatorname{argmax}^{\mathrm{first}}_{q \in W_i} v_q} G_i"
+        r"\sum_{i:\ m = \operatorname{argmax}^{\mathrm{first}}_{q \in W_i} v_q} \delta_i"
         r"\quad (\varepsilon = \tfrac{1}{HW})",
     ),
 }
@@ -850,17 +851,17 @@ FIGURES = {
         stages=(
             Stage("x", (5, 5), "input"),
             Stage("y", (2, 2), "output"),
-            Stage("L", (), "Σ G ⊙ y"),
+            Stage("L", (), "Σ δ ⊙ y"),
         ),
-        operations=("⋆ w, stride 2", "upstream G"),
+        operations=("⋆ w, stride 2", "upstream δ"),
         gap=120,
     ),
 }
 
 
 def _strided_input_chain() -> Chain:
-    """``∂L/∂x = conv_transpose2d(G, w)`` for stride 2 with a remainder, step by step."""
-    x, w, G = S.symbols("x", (5, 5)), S.symbols("w", (2, 2)), S.symbols("G", (2, 2))
+    """``∂L/∂x = conv_transpose2d(δ, w)`` for stride 2 with a remainder, step by step."""
+    x, w, G = S.symbols("x", (5, 5)), S.symbols("w", (2, 2)), S.symbols("delta", (2, 2))
     y = S.conv2d(x[None], w[None, None], stride=2)[0]
     loss = S.total(g * v for g, v in zip(G.reshape(-1), y.reshape(-1), strict=True))
     dilated = S.dilate2d(G, 2)
@@ -889,12 +890,12 @@ def _strided_input_chain() -> Chain:
         intro=(
             "The layer $y_{ij} = \\sum_{a,b} x_{2i+a,\\,2j+b}\\,w_{ab}$ on a $5\\times 5$ "
             "input: $(5 - 2) \\bmod 2 = 1$, so the last row and column are read by no window. "
-            "$L = \\sum_{ij} G_{ij}\\,y_{ij}$ for a symbolic upstream gradient $G$."
+            "$L = \\sum_{ij} \\delta_{ij}\\,y_{ij}$ for a symbolic upstream gradient $\\delta$."
         ),
         steps=(
             Step(
                 "chain rule through every $y_{ij}$",
-                r"\sum_{i,j} G_{ij}\,\frac{\partial y_{ij}}{\partial x_{rc}}",
+                r"\sum_{i,j} \delta_{ij}\,\frac{\partial y_{ij}}{\partial x_{rc}}",
                 value=np.array(
                     [
                         [
@@ -912,21 +913,21 @@ def _strided_input_chain() -> Chain:
                 ),
             ),
             Step(
-                "only the tap $a = r - 2i,\\ b = c - 2j$ survives: G is scattered",
-                r"\sum_{i,j} G_{ij}\,w_{r-2i,\,c-2j}",
+                "only the tap $a = r - 2i,\\ b = c - 2j$ survives: δ is scattered",
+                r"\sum_{i,j} \delta_{ij}\,w_{r-2i,\,c-2j}",
                 value=table(scatter),
                 conditions=(r"0 \le r - 2i \le 1", r"0 \le c - 2j \le 1"),
             ),
             Step(
-                "dilate G by the stride (zeros between its entries)",
-                r"\sum_{i',j'} \tilde G_{i'j'}\,w_{r-i',\,c-j'}",
+                "dilate δ by the stride (zeros between its entries)",
+                r"\sum_{i',j'} \tilde\delta_{i'j'}\,w_{r-i',\,c-j'}",
                 value=table(spread),
-                conditions=(r"\tilde G = \operatorname{dilate}_2(G),\ 3\times 3",),
+                conditions=(r"\tilde\delta = \operatorname{dilate}_2(\delta),\ 3\times 3",),
             ),
             Step(
                 "pad by 1 (kernel − 1), one more row and column for the remainder; "
                 "the kernel rotates",
-                r"\bigl(\operatorname{pad}_{1,2}(\tilde G) \star \operatorname{rot180}(w)"
+                r"\bigl(\operatorname{pad}_{1,2}(\tilde\delta) \star \operatorname{rot180}(w)"
                 r"\bigr)_{rc}",
                 value=S.correlate2d(S.pad2d(dilated, (1, 2, 1, 2)), S.rot180(w), "valid"),
                 conditions=(
@@ -936,7 +937,7 @@ def _strided_input_chain() -> Chain:
             ),
             Step(
                 "recognise the transposed convolution",
-                r"\operatorname{conv\_transpose2d}(G, w;\ s = 2,\ "
+                r"\operatorname{conv\_transpose2d}(\delta, w;\ s = 2,\ "
                 r"\mathrm{output\_padding} = 1)_{rc}",
                 value=S.conv_transpose2d(G[None], w[None, None], stride=2, output_padding=1)[0],
             ),
@@ -946,11 +947,11 @@ def _strided_input_chain() -> Chain:
 
 def _strided_result() -> Result:
     """The 5x5 input gradient of the worked layer, written out: the last row and column are 0."""
-    w, G = S.symbols("w", (2, 2)), S.symbols("G", (2, 2))
+    w, G = S.symbols("w", (2, 2)), S.symbols("delta", (2, 2))
     dx = S.conv_transpose2d(G[None], w[None, None], stride=2, output_padding=1)[0]
     return Result(
         "The input gradient, stride 2",
-        "Each $G_{ij}$ lands on its own $2\\times 2$ block (the windows do not overlap at "
+        "Each $\\delta_{ij}$ lands on its own $2\\times 2$ block (the windows do not overlap at "
         "stride 2), multiplied by the kernel as it is; the row and column that no window "
         "read get exactly zero.",
         r"\frac{\partial L}{\partial x} = " + matrix(dx),
@@ -971,10 +972,10 @@ def chapter():
         forward=(
             r"y_{o,i,j} &= b_o + \sum_{c,a,b} x_{c,\;s i + d a - p,\;s j + d b - p}\,"
             r"w_{o,c,a,b} && \text{(cross-correlation, PyTorch's conv2d)}",
-            r"L &= \sum_{o,i,j} G_{o,i,j}\,y_{o,i,j} && G \text{ symbolic}",
+            r"L &= \sum_{o,i,j} \delta_{o,i,j}\,y_{o,i,j} && \delta \text{ symbolic}",
         ),
         forward_text=(
-            "$L$ is linear in $y$, so its gradients for a symbolic $G$ are the layer's "
+            "$L$ is linear in $y$, so its gradients for a symbolic $\\delta$ are the layer's "
             "backward pass for every upstream gradient (the adjoint identity)."
         ),
         chains=(_strided_input_chain(),),
@@ -984,34 +985,37 @@ def chapter():
 
 
 def _exercises():
-    x, G = S.symbols("x", (4, 4)), S.symbols("G", (2, 2))
+    x, G = S.symbols("x", (4, 4)), S.symbols("delta", (2, 2))
     pooled = S.avg_pool2d(x[None], (2, 2), (2, 2))[0]
     loss = S.total(g * v for g, v in zip(G.reshape(-1), pooled.reshape(-1), strict=True))
     spread = np.array([[G[r // 2, c // 2] / 4 for c in range(4)] for r in range(4)], dtype=object)
 
-    def rows_read(size, kernel, stride, padding, dilation):
-        out = conv_output_size(size, kernel, stride, padding, dilation)
-        return {stride * i + dilation * a for i in range(out) for a in range(kernel)}
+    xs, ws = S.symbols("x", (1, 8, 1)), S.symbols("w", (1, 1, 3, 1))
+    gs = S.symbols("delta", (1, 3, 1))
+    y = S.conv2d(xs, ws, stride=(2, 1), padding=(1, 0), dilation=(2, 1))
+    strided = S.total(g * v for g, v in zip(gs.reshape(-1), y.reshape(-1), strict=True))
 
-    def untouched(size, kernel, stride, padding, dilation):
-        return size + 2 * padding - 1 - max(rows_read(size, kernel, stride, padding, dilation))
+    def rows_without_gradient():
+        return {r for r in range(8) if sp.diff(strided, xs[0, r, 0]) == 0}
 
     return (
         Exercise(
             "An $8$-row input, a 3-row kernel, stride 2, padding 1, dilation 2. How many "
-            "output rows? Which rows of the padded input does no window read?",
-            "$H_o = \\lfloor (8 + 2 - 2\\cdot 2 - 1)/2 \\rfloor + 1 = 3$. The windows read "
-            "padded rows $2i + 2a$ for $i, a \\in \\{0, 1, 2\\}$: rows 0 to 8 of the 10; the "
-            "last one (row 9, the stride remainder $(8 + 2 - 5) \\bmod 2 = 1$) is read by "
-            "none, so its gradient is exactly zero.",
+            "output rows? Which rows of the input get no gradient, whatever $\\delta$ is?",
+            "$H_o = \\lfloor (8 + 2 - 2\\cdot 2 - 1)/2 \\rfloor + 1 = 3$. Output row $i$ "
+            "reads padded rows $2i + 2a$ for $a \\in \\{0, 1, 2\\}$, so the windows read "
+            "rows 0, 2, 4, 6 and 8 of the 10 padded rows: only even ones, because the stride "
+            "and the dilation are both even. Input row $r$ is padded row $r + 1$, so input "
+            "rows 0, 2, 4 and 6 (padded rows 1, 3, 5, 7) are read by no window, and their "
+            "gradient is exactly zero. These gaps are not the stride remainder: that is "
+            "padded row 9, a row of padding.",
             check=lambda: (
-                conv_output_size(8, 3, 2, 1, 2) == 3
-                and conv_remainder(8, 3, 2, 1, 2) == 1 == untouched(8, 3, 2, 1, 2)
+                conv_output_size(8, 3, 2, 1, 2) == 3 and rows_without_gradient() == {0, 2, 4, 6}
             ),
         ),
         Exercise(
             "Average pooling $2\\times 2$ with stride 2 on a $4\\times 4$ input. What is "
-            "$\\partial L/\\partial x$ for an upstream gradient $G$ ($2\\times 2$)?",
+            "$\\partial L/\\partial x$ for an upstream gradient $\\delta$ ($2\\times 2$)?",
             "Each input entry lies in exactly one window and enters its mean with weight "
             "$\\frac14$:\n\n$$\n\\frac{\\partial L}{\\partial X} = " + matrix(spread) + "\n$$",
             check=lambda: exactly_equal(

@@ -28,6 +28,7 @@ import sympy as sp
 from . import general as L
 from .figures import Pipeline, Stage
 from .proof import CONVOLUTION, CORRELATION, NEITHER, Proof
+from .sources import torch_function
 from .sums import (
     Log,
     Sum,
@@ -46,8 +47,9 @@ from .sums import (
 CASE = "D6"
 TITLE = "The general theorem: every size, stride, padding, dilation, channel and group"
 SOURCES = (
-    "the framework definition of `conv2d`, `conv_transpose2d` and pooling (PyTorch's "
-    "semantics); every other case is an instance of it"
+    "the framework definitions of PyTorch's "
+    + ", ".join(torch_function(f) for f in ("conv2d", "conv_transpose2d", "avg_pool2d"))
+    + f" and {torch_function('max_pool2d')}; every other case is an instance of it"
 )
 CHECKED_BY = (
     "tests `tests/test_d6_general.py`: the engine's known-false identities rejected, a wrong "
@@ -260,6 +262,7 @@ def _x_chain(taps, closed_taps, convention) -> list[Line]:
 
 def _w_chain(taps) -> list[Line]:
     ch = L.g0 * L.Og + L.o0
+    tap_a, tap_b = _tap_offsets(taps is L.rotated_taps)
     ta, tb = taps(L.a0, L.b0)
     rows, cols = L.sh * L.i + L.dh * ta - L.pt, L.sw * L.j + L.dw * tb - L.pl
     line1 = sum_of(
@@ -281,8 +284,11 @@ def _w_chain(taps) -> list[Line]:
             "(u = s·i), taps spaced by the dilation, summed over the batch",
             L.weight_correlation(taps=taps),
             reading=(
-                r"\sum_{n}\sum_{u,v} x^{p}_{n,\,g_0C_g+c_0,\,u+d_h a,\,v+d_w b}\;"
-                r"\big(\operatorname{dilate}_s\delta\big)_{n,\,g_0O_g+o_0,\,u,\,v}"
+                r"\sum_{n}\sum_{u,v} x^{p}_{n,\,g_0C_g+c_0,\,u+"
+                + tap_a
+                + r"-p_t,\,v+"
+                + tap_b
+                + r"-p_l}\;\big(\operatorname{dilate}_s\delta\big)_{n,\,g_0O_g+o_0,\,u,\,v}"
             ),
         ),
     ]
@@ -296,11 +302,20 @@ def _x_claim(kernel: str) -> str:
     )
 
 
-D_DEFINITION = r"D = \operatorname{pad}_{d(k-1)-p}\big(\operatorname{dilate}_s\delta\big)"
+D_DEFINITION = (
+    r"D = \operatorname{pad}_{d_h(k_h-1)-p_t,\ d_w(k_w-1)-p_l}"
+    r"\big(\operatorname{dilate}_s\delta\big)"
+    r"\ \text{(zeros above and at the left; a negative amount crops)}"
+)
+
+
+def _tap_offsets(rot: bool) -> tuple[str, str]:
+    """LaTeX of how far past its window's corner tap ``(a_0, b_0)`` of the weight reads."""
+    return (r"d_h(k_h-1-a_0)", r"d_w(k_w-1-b_0)") if rot else ("d_ha_0", "d_wb_0")
 
 
 def _w_claim(rot: bool) -> str:
-    a, b = (r"d_h(k_h-1-a_0)", r"d_w(k_w-1-b_0)") if rot else ("d_ha_0", "d_wb_0")
+    a, b = _tap_offsets(rot)
     return (
         r"\frac{\partial L}{\partial w_{g_0O_g+o_0,\,c_0,\,a_0,\,b_0}} = "
         r"\sum_{n<N}\sum_{i<H_o}\sum_{j<W_o} x^{p}_{n,\,g_0C_g+c_0,\,s_hi+" + a + r"-p_t,\,"

@@ -1,7 +1,7 @@
 """D7 — the features behind shipped gradient bugs: padding modes, ceil_mode pooling, and the
 transposed convolution's own gradients.
 
-Each statement is proven the way D5 proves the grid: ``L = Σ G ⊙ layer(...)``
+Each statement is proven the way D5 proves the grid: ``L = Σ δ ⊙ layer(...)``
 built as an exact polynomial (:class:`~derivations.polynomial.Poly`) from a
 forward pass written as its definition, differentiated term by term, and
 compared coefficient by coefficient with a closed form written apart from that
@@ -25,13 +25,13 @@ which must be rejected.
   number of windows under ``ceil_mode``.
 * **Max pooling with dilation, padding and ``ceil_mode``**: SymPy's ``Max``
   over each window's entries (padding never wins), differentiated at a
-  tie-broken point (D5's method), against the routing of each ``G`` entry to
+  tie-broken point (D5's method), against the routing of each ``δ`` entry to
   its window's first maximum.
 * **Transposed convolution**, ``y = conv_transpose2d(x, w, b)`` for every
-  ``output_padding``: ``∂L/∂x = conv2d(G, w)`` (the convolution it is the
+  ``output_padding``: ``∂L/∂x = conv2d(δ, w)`` (the convolution it is the
   adjoint of, cropped to ``x``'s size), ``∂L/∂w`` the convolution's weight
-  gradient with the roles of input and upstream gradient swapped (``G`` is
-  the input, ``x`` the upstream gradient), ``∂L/∂b = Σ G``.
+  gradient with the roles of input and upstream gradient swapped (``δ`` is
+  the input, ``x`` the upstream gradient), ``∂L/∂b = Σ δ``.
 """
 
 from __future__ import annotations
@@ -47,14 +47,17 @@ from . import symbolic as S
 from .d5_grid import Config, _brute, tie_broken, weight_gradient
 from .polynomial import Poly
 from .proof import CORRELATION, METHOD_POLY, Proof, exactly_equal
+from .sources import torch_class, torch_function
 from .transpose_adjoint import output_padding_grid
 
 CASE = "D7"
 TITLE = "The features behind shipped bugs: padding modes, ceil_mode pooling, transposed gradients"
 SOURCES = (
-    "the framework definitions of `padding_mode` (`torch.nn.Conv2d`), `avg_pool2d` and "
-    "`max_pool2d` (`ceil_mode`, `count_include_pad`, `divisor_override`, `dilation`) and "
-    "`conv_transpose2d`; the bugs are listed on [Bugs that shipped](../bugs.md)"
+    f"the framework definitions of `padding_mode` ({torch_class('Conv2d')}), "
+    f"{torch_function('avg_pool2d')} and {torch_function('max_pool2d')} (`ceil_mode`, "
+    f"`count_include_pad`, `divisor_override`, `dilation`) and "
+    f"{torch_function('conv_transpose2d')}; the bugs are listed on "
+    "[Bugs that shipped](../bugs.md)"
 )
 CHECKED_BY = (
     "tests `tests/test_d7_features.py` (the proven closed forms against `cnnref` at random "
@@ -89,18 +92,18 @@ NOTES = (
     "`divisor_override` when given, else by the window's positions inside the padded input "
     "(`count_include_pad`), else by its positions inside the input:\n\n$$\n"
     "\\frac{\\partial L}{\\partial x_{rc}} = \\sum_{(i, j) \\ni (r, c)} "
-    "\\frac{G_{ij}}{D_{ij}}, \\qquad D_{ij} = (\\min(h_0 + k_h, H + p_h) - h_0)\\,"
+    "\\frac{\\delta_{ij}}{D_{ij}}, \\qquad D_{ij} = (\\min(h_0 + k_h, H + p_h) - h_0)\\,"
     "(\\min(w_0 + k_w, W + p_w) - w_0)\n$$\n\n"
-    "with `count_include_pad`; max pooling sends $G_{ij}$ to the first maximum of the "
+    "with `count_include_pad`; max pooling sends $\\delta_{ij}$ to the first maximum of the "
     "window's entries $x_{h_0 + d_h a,\\, w_0 + d_w b}$ inside the input.",
     "**Transposed convolution.** $y = \\operatorname{conv\\_transpose2d}(x, w, b)$ is the "
     "adjoint of $\\operatorname{conv2d}$, so its input gradient is the convolution itself, "
     "and its weight gradient is the convolution's with the roles of input and upstream "
     "gradient exchanged:\n\n$$\n"
-    "\\frac{\\partial L}{\\partial x} = \\operatorname{conv2d}(G, w)_{[:H_x,\\ :W_x]}, "
-    "\\qquad \\frac{\\partial L}{\\partial w_{co}} = \\operatorname{pad}_p(G)_o \\star "
+    "\\frac{\\partial L}{\\partial x} = \\operatorname{conv2d}(\\delta, w)_{[:H_x,\\ :W_x]}, "
+    "\\qquad \\frac{\\partial L}{\\partial w_{co}} = \\operatorname{pad}_p(\\delta)_o \\star "
     "\\operatorname{dilate}_s(x_c), \\qquad \\frac{\\partial L}{\\partial b_o} = "
-    "\\sum_{ij} G_{oij}\n$$\n\n"
+    "\\sum_{ij} \\delta_{oij}\n$$\n\n"
     "(the correlation's taps $d$ apart, cropped to the kernel).",
 )
 
@@ -649,7 +652,7 @@ STATEMENTS = {
         CORRELATION,
         "Padding modes: the input gradient folds the padded input's gradient back",
         r"\frac{\partial L}{\partial x} = \operatorname{fold}_{\mathrm{mode}}\bigl("
-        r"\operatorname{conv\_transpose2d}(G, w)\bigr),\ \text{per axis of length } n "
+        r"\operatorname{conv\_transpose2d}(\delta, w)\bigr),\ \text{per axis of length } n "
         r"\text{ padded by } t, b:\ \ "
         + r" \quad ".join(rf"\text{{{m}: }} {f}" for m, f in FOLD.items()),
     ),
@@ -657,13 +660,14 @@ STATEMENTS = {
         CORRELATION,
         "Padding modes: the weight gradient reads the padded input",
         r"\frac{\partial L}{\partial w_{oc}} = \operatorname{pad}_{\mathrm{mode}}(x)_c "
-        r"\star \operatorname{dilate}_s(G_o)\ "
+        r"\star \operatorname{dilate}_s(\delta_o)\ "
         r"\text{(taps } d \text{ apart, cropped to the kernel)}",
     ),
     "avg-backward": (
         NO_POOL,
         "Average pooling, every option: the gradient over PyTorch's divisor",
-        r"\frac{\partial L}{\partial x_{rc}} = \sum_{(i,j) \ni (r,c)} \frac{G_{ij}}{D_{ij}},\ "
+        r"\frac{\partial L}{\partial x_{rc}} = "
+        r"\sum_{(i,j) \ni (r,c)} \frac{\delta_{ij}}{D_{ij}},\ "
         r"D_{ij} = \begin{cases} \text{divisor_override} & \text{if given} \\ "
         r"(\min(h_0 + k_h, H + p_h) - h_0)(\min(w_0 + k_w, W + p_w) - w_0) & "
         r"\text{count_include_pad} \\ "
@@ -680,27 +684,27 @@ STATEMENTS = {
     "max-backward": (
         NO_POOL,
         "Max pooling with dilation, padding and ceil_mode: the gradient to the first maximum",
-        r"\frac{\partial}{\partial x_m} \sum_{ij} G_{ij} \max_{q \in W_{ij}} x_q \,\Big|"
+        r"\frac{\partial}{\partial x_m} \sum_{ij} \delta_{ij} \max_{q \in W_{ij}} x_q \,\Big|"
         r"_{x = v - \varepsilon\,\mathrm{pos}} = \sum_{(i,j):\ m = \operatorname{argmax}^"
-        r"{\mathrm{first}}_{q \in W_{ij}} v_q} G_{ij},\ W_{ij} = \{(s_h i - p_h + d_h a,\ "
+        r"{\mathrm{first}}_{q \in W_{ij}} v_q} \delta_{ij},\ W_{ij} = \{(s_h i - p_h + d_h a,\ "
         r"s_w j - p_w + d_w b)\} \cap \text{input}",
     ),
     "transpose-input": (
         CORRELATION,
         "Transposed convolution: its input gradient is the convolution",
         r"y = \operatorname{conv\_transpose2d}(x, w, b;\ op):\quad \frac{\partial L}"
-        r"{\partial x} = \operatorname{conv2d}(G, w)_{[:H_x,\ :W_x]}",
+        r"{\partial x} = \operatorname{conv2d}(\delta, w)_{[:H_x,\ :W_x]}",
     ),
     "transpose-weight": (
         CORRELATION,
         "Transposed convolution: its weight gradient swaps the roles of input and gradient",
-        r"\frac{\partial L}{\partial w_{co}} = \operatorname{pad}_p(G)_{o} \star "
+        r"\frac{\partial L}{\partial w_{co}} = \operatorname{pad}_p(\delta)_{o} \star "
         r"\operatorname{dilate}_s(x_c)\ \text{(taps } d \text{ apart, cropped to the kernel)}",
     ),
     "transpose-bias": (
         CORRELATION,
         "Transposed convolution: the bias gradient",
-        r"\frac{\partial L}{\partial b_o} = \sum_{ij} G_{oij}",
+        r"\frac{\partial L}{\partial b_o} = \sum_{ij} \delta_{oij}",
     ),
 }
 CONTROLS = {
@@ -730,16 +734,16 @@ CONTROLS = {
     ),
     "max-to-last-maximum": (
         "Control: a tied max-pool gradient sent to the last maximum",
-        r"\sum_{(i,j):\ m = \operatorname{argmax}^{\mathrm{last}}} G_{ij}",
+        r"\sum_{(i,j):\ m = \operatorname{argmax}^{\mathrm{last}}} \delta_{ij}",
     ),
     "transpose-stride-dilation-swapped": (
         "Control: the transposed convolution's weight gradient with stride and dilation swapped",
-        r"\frac{\partial L}{\partial w_{co}} = \operatorname{pad}_p(G)_{o} \star "
+        r"\frac{\partial L}{\partial w_{co}} = \operatorname{pad}_p(\delta)_{o} \star "
         r"\operatorname{dilate}_d(x_c)\ \text{(taps } s \text{ apart)}",
     ),
     "transpose-input-rotated": (
         "Control: the transposed convolution's input gradient with the kernel rotated",
-        r"\frac{\partial L}{\partial x} = \operatorname{conv2d}(G, \operatorname{rot180}(w))",
+        r"\frac{\partial L}{\partial x} = \operatorname{conv2d}(\delta, \operatorname{rot180}(w))",
     ),
 }
 METHODS = {"max-backward": METHOD_MAX, "max-to-last-maximum": METHOD_MAX}

@@ -71,7 +71,7 @@ INSTANCES = r"""
 Every other chapter is an instance of this one. D1 is $N = G = C_g = O_g = 1$,
 $H = W = 3$, $k_h = k_w = 2$, strides and dilations $1$, no padding, so that
 $d(k - 1) - p = 1$: the "pad $\delta$ by one" of its input gradient. D2 is two
-such layers, D3 adds channels ($C_g = 1, 2$; $O_g = 2, 3$) and pooling, D4 the
+such layers, D3 adds channels ($C_g = 2$, $O_g = 3$) and pooling, D4 the
 dense layers (a $1 \times 1$ window over a $1 \times 1$ input), and every
 configuration of D5's grid is one choice of the symbols; the tests evaluate
 this chapter's closed forms at each of them and compare with D5's proven ones. The
@@ -130,13 +130,15 @@ RESULTS = (
         "The canonical form of $\\partial L/\\partial x$ is one sum whose terms "
         "$\\delta\\,w$ are different entries for different indices, so it vanishes for "
         "every $\\delta$ and $w$ exactly when no window reads the entry. This is a "
-        "condition, not a count of remainder rows: a stride larger than the dilated "
-        "kernel leaves gaps between windows, and the rows after the last window (the "
-        "stride remainder) are one case of it.",
+        "condition, not a count of remainder rows: a stride longer than the dilated "
+        "kernel leaves gaps between windows, a dilation leaves gaps between a window's "
+        "taps that the other windows may not fill, and the rows after the last window "
+        "(the stride remainder) are one more case of it.",
         r"\frac{\partial L}{\partial x_{n,c,r_0,q_0}} \equiv 0 \iff "
         r"\neg\exists\, i<H_o,\ a<k_h:\ s_hi+d_ha = r_0+p_t \ \lor\ "
         r"\neg\exists\, j<W_o,\ b<k_w:\ s_wj+d_wb = q_0+p_l",
         check=_unread_holds,
+        checked="the condition, for every size (certificate `D6.corr.dx.unread`)",
     ),
     Result(
         "The number of windows",
@@ -149,6 +151,10 @@ RESULTS = (
         r"0 \le i \le q:\ E - s_hi = (E - s_hq) + s_h(q - i) \ge 0; \qquad "
         r"i \ge q + 1:\ s_hi - E = s_h(i - q - 1) + (s_hq + s_h - 1 - E) + 1 \ge 1",
         check=_sizes_hold,
+        checked=(
+            "both inequalities, for every size "
+            "(certificates `D6.size.windows` and `D6.size.output-padding`)"
+        ),
     ),
 )
 
@@ -266,4 +272,5 @@ def chapter() -> Chapter:
         results=RESULTS,
         exercises=EXERCISES,
         notes=(INSTANCES,),
+        results_heading="Two consequences, for every size",
     )

@@ -13,7 +13,7 @@ SEO_CNN = (
 )
 QRS_CONV = (
     "qrsforever, [*神经网络之卷积过程实例* (a worked example of the convolution process in a "
-    "neural network)](https://qrsforever.github.io/)"
+    "neural network)](https://qrsforever.github.io/), on the author's blog, 19 July 2019"
 )
 SEO_TRANSPOSE = (
     "Jae Duk Seo, [*Only Numpy: Understanding Back Propagation for Transpose Convolution in "
@@ -24,9 +24,22 @@ SEO_TRANSPOSE = (
 SEO_MULTI = (
     "Jae Duk Seo, [*Only Numpy: (Why I do Manual Back Propagation) Implementing Multi "
     "Channel/Layer Convolution Neural Network on Numpy with Interactive Code*]"
-    "(https://medium.com/@seojaeduk)"
+    "(https://medium.com/swlh/only-numpy-why-i-do-manual-back-propagation-implementing-"
+    "multi-channel-layer-convolution-neural-7d83242fcc24)"
 )
 TRASK = (
     "Andrew Trask, [*A Neural Network in 11 lines of Python (Part 1)*]"
     "(https://iamtrask.github.io/2015/07/12/basic-python-network/)"
 )
+
+TORCH_DOCS = "https://pytorch.org/docs/stable/generated/"
+
+
+def torch_function(name: str) -> str:
+    """A Markdown link to the documentation of ``torch.nn.functional.<name>``."""
+    return f"[`{name}`]({TORCH_DOCS}torch.nn.functional.{name}.html)"
+
+
+def torch_class(name: str) -> str:
+    """A Markdown link to the documentation of ``torch.nn.<name>``."""
+    return f"[`torch.nn.{name}`]({TORCH_DOCS}torch.nn.{name}.html)"

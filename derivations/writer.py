@@ -184,7 +184,7 @@ def _chapter_sections(chapter: dict, slug: str) -> list[str]:
         for chain in chapter["chains"]:
             out += _chain_section(chain, slug)
     if chapter["results"]:
-        out.append("## The result at these sizes\n")
+        out.append(f"## {chapter['results_heading']}\n")
         for result in chapter["results"]:
             out.append(f"### {result['title']}\n")
             if result["text"]:
@@ -192,7 +192,7 @@ def _chapter_sections(chapter: dict, slug: str) -> list[str]:
             out.append(_math(result["equation"]))
             if result["holds"] is not None:
                 verdict = "proven" if result["holds"] else "**NOT PROVEN**"
-                out.append(f"Checked: the matrices above are equal entry by entry — {verdict}.\n")
+                out.append(f"Checked: {result['checked']} — {verdict}.\n")
             if result["figure"]:
                 out.append(figure_marker(slug, result["figure"]))
     return out
@@ -207,7 +207,11 @@ def _certificate(p: Proof, slug: str) -> list[str]:
     body.append(f"Method: {p.method}. Verdict: **{p.verdict}**.\n")
     body.append(_math(p.statement))
     if p.holds_for:
-        body.append(f"Proven for every value of ${', '.join(p.holds_for)}$.\n")
+        names = ", ".join(p.holds_for)
+        if p.holds:
+            body.append(f"Proven for every value of ${names}$.\n")
+        else:
+            body.append(f"Refuted: it does not hold for every value of ${names}$.\n")
     if p.side_conditions:
         body.append(
             "Conditions the steps used (a range marked *holds* was shown to hold; one marked "

@@ -47,7 +47,7 @@
 # against the true gradient and trained side by side. Code:
 # `cnnref.examples.digits_cnn`.
 #
-# [source]: https://medium.com/@seojaeduk
+# [source]: https://medium.com/swlh/only-numpy-why-i-do-manual-back-propagation-implementing-multi-channel-layer-convolution-neural-7d83242fcc24
 
 # %%
 import time
