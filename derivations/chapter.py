@@ -68,6 +68,7 @@ class Chapter:
     exercises: tuple[Exercise, ...] = ()
     notes: tuple[str, ...] = field(default_factory=tuple)
     results_heading: str = "The result at these sizes"
+    remember: tuple[str, ...] = ()  # Markdown: what a reader should take away, one point each
 
 
 def matrix(values, fmt: Callable[[object], str] | None = None) -> str:
@@ -114,6 +115,7 @@ def checked(chapter: Chapter) -> dict:
         "chains": chains,
         "results": results,
         "results_heading": chapter.results_heading,
+        "remember": list(chapter.remember),
         "exercises": [{"question": e.question, "solution": e.solution} for e in chapter.exercises],
         "notes": list(chapter.notes),
     }

@@ -369,7 +369,9 @@ def chapter() -> Chapter:
             "degrees. Second, a convolution layer is a matrix product with a sparse "
             "*weight-sharing* matrix $C$, and the gradient with respect to its input is "
             "$C^\\top$ applied to $\\delta$, which is a full convolution: that is where "
-            "the rotated kernel of the input gradient comes from."
+            "the rotated kernel of the input gradient comes from. In the sums indices start "
+            "at 0, as on the [notation page](../notation.md); the matrices name the entries "
+            "from 1 ($x_{11}$ is the top-left input entry)."
         ),
         figure="network",
         forward=(
@@ -388,6 +390,23 @@ def chapter() -> Chapter:
         ),
         chains=(_rotation_chain(), _transpose_chain()),
         exercises=_exercises(),
+        remember=(
+            (
+                r"The articles' convolution $*$ is the frameworks' cross-correlation $\star$ with "
+                r"the kernel rotated by 180 degrees: $X * K = X \star \operatorname{rot180}(K)$. "
+                r"Which of the two a formula uses decides where a rotation shows up."
+            ),
+            (
+                r"A convolution layer is a matrix product, $\operatorname{vec}(Y) = "
+                r"C\,\operatorname{vec}(X)$, with a sparse weight-sharing matrix $C$ that holds "
+                r"every kernel entry many times."
+            ),
+            (
+                r"Its input gradient is $C^\top \operatorname{vec}(\delta)$, and multiplying by "
+                r"$C^\top$ is a full convolution of $\delta$ with the kernel: the rotation in the "
+                r"backward pass comes from the transpose, not from a convention."
+            ),
+        ),
     )
 
 

@@ -496,6 +496,28 @@ def chapter() -> Chapter:
         chains=chains,
         results=results,
         exercises=exercises(),
+        remember=(
+            (
+                r"What comes after the convolution (the activation, the dense layer, the "
+                r"sigmoid) reaches the kernel's and the input's gradients only through "
+                r"$\delta = \partial L/\partial Z$, the gradient at the layer's output."
+            ),
+            (
+                r"For a cross-correlation layer, $\partial L/\partial K = X \star \delta$: the "
+                r"input correlated with $\delta$, no rotation."
+            ),
+            (
+                r"$\partial L/\partial X = \operatorname{pad}_{k-1}(\delta) \star "
+                r"\operatorname{rot180}(K)$, a full convolution of $\delta$ with $K$: input pixel "
+                r"$r$ is read by output $r - a$ through tap $a$, so the taps reach it in reverse "
+                r"order."
+            ),
+            (
+                r"In the articles' true-convolution convention the rotation moves: the kernel "
+                r"gradient becomes $\operatorname{rot180}(X \star \delta)$ and the input gradient "
+                r"a full correlation with $K$ as it is."
+            ),
+        ),
     )
 
 

@@ -454,6 +454,27 @@ def chapter() -> Chapter:
             ),
         ),
         exercises=_exercises(),
+        remember=(
+            (
+                r"A second layer adds one step, from $\delta_2$ back to $\delta_1$: the second "
+                r"layer's input gradient times the first activation's slope, $\delta_1 = "
+                r"\bigl(\operatorname{pad}_{k-1}(\delta_2) \star \operatorname{rot180}(K_2)\bigr) "
+                r"\odot f'(z^{(1)})$."
+            ),
+            (
+                r"The padding is $k - 1$ zeros on every side for a stride-1 layer without padding "
+                r"(here $1$); the general amount, with stride, padding and dilation, is in D5 and "
+                r"D6."
+            ),
+            (
+                r"Each kernel's gradient has D1's form: the layer's own input correlated with the "
+                r"layer's own $\delta$."
+            ),
+            (
+                r"The kernel rotates only in the input gradient, once for every layer the gradient"
+                r" passes back through."
+            ),
+        ),
     )
 
 

@@ -463,6 +463,25 @@ def chapter() -> Chapter:
         ),
         chains=_layer_chains(),
         exercises=_exercises(),
+        remember=(
+            (
+                r"With channels, the kernel gradient is one correlation per pair of an output and "
+                r"an input channel: $\partial L/\partial K_{oc} = X_{p,c} \star \delta_o$."
+            ),
+            (
+                r"The input gradient of channel $c$ collects from every output channel, $\sum_o "
+                r"\delta_o * K_{oc}$ (full), and then crops the 'same' padding."
+            ),
+            (
+                r"The bias gradient of output channel $o$ is the sum of $\delta_o$ over all "
+                r"positions."
+            ),
+            (
+                r"Max pooling passes each pooled gradient to the maximum of its window (the first "
+                r"one when several tie) and zero to the others; the activation's slope $f'(z)$ "
+                r"then multiplies it."
+            ),
+        ),
     )
 
 

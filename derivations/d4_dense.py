@@ -390,6 +390,21 @@ def chapter() -> Chapter:
         chains=(_recursion_chain(sigma), _weight_chain(sigma)),
         results=(_weight_result(),),
         exercises=_exercises(),
+        remember=(
+            (
+                r"The delta recursion: $\delta^l = (W^{l+1})^\top \delta^{l+1} \odot "
+                r"\sigma'(z^l)$, transposed weights, then the activation's slope."
+            ),
+            (
+                r"A weight gradient is an outer product: $\partial L/\partial W^l = \delta^l "
+                r"(a^{l-1})^\top$, each unit's $\delta$ times the layer's whole input."
+            ),
+            r"The sigmoid's slope needs only its output, $\sigma' = \sigma(1 - \sigma)$.",
+            (
+                r"A convolution layer repeats the pattern: its transposed weight matrix $C^\top$ "
+                r"is the full convolution with the kernel (D0)."
+            ),
+        ),
     )
 
 

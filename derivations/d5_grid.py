@@ -981,6 +981,28 @@ def chapter():
         chains=(_strided_input_chain(),),
         results=(_strided_result(),),
         exercises=_exercises(),
+        remember=(
+            (
+                r"With stride $s$, the input gradient is a transposed convolution: $\delta$ "
+                r"dilated by $s$, padded by $d(k-1) - p$ at the top and left and by that plus the "
+                r"remainder $r$ at the bottom and right, correlated with "
+                r"$\operatorname{rot180}(w)$."
+            ),
+            (
+                r"The weight gradient correlates the padded input with $\delta$ dilated by the "
+                r"stride and keeps every $d$-th entry."
+            ),
+            (
+                r"Input rows that no window reads get exactly zero gradient: the remainder rows at"
+                r" the end, and gaps that a stride or a dilation leaves between reads."
+            ),
+            (
+                r"A backward pass is right exactly when it is the adjoint of the forward pass, "
+                r"$\langle \operatorname{conv2d}(x, w), \delta \rangle = \langle x, "
+                r"\operatorname{conv\_transpose2d}(\delta, w) \rangle$ for every $x$ and $\delta$;"
+                r" the grid checks this with $\delta$ symbolic."
+            ),
+        ),
     )
 
 

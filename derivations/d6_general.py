@@ -303,9 +303,9 @@ def _x_claim(kernel: str) -> str:
 
 
 D_DEFINITION = (
-    r"D = \operatorname{pad}_{d_h(k_h-1)-p_t,\ d_w(k_w-1)-p_l}"
+    r"D = \operatorname{pad}_{(d_h(k_h-1)-p_t,\ 0,\ d_w(k_w-1)-p_l,\ 0)}"
     r"\big(\operatorname{dilate}_s\delta\big)"
-    r"\ \text{(zeros above and at the left; a negative amount crops)}"
+    r"\ \text{(a negative amount crops; entries past the end read as zero)}"
 )
 
 

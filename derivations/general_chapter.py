@@ -273,4 +273,26 @@ def chapter() -> Chapter:
         exercises=EXERCISES,
         notes=(INSTANCES,),
         results_heading="Two consequences, for every size",
+        remember=(
+            (
+                r"The formulas hold for every size, stride, padding, dilation, channel count and "
+                r"group count at once, not only at the sizes a grid enumerates."
+            ),
+            (
+                r"Input gradient: a transposed convolution of $\delta$ with "
+                r"$\operatorname{rot180}(w)$ in the cross-correlation convention, with $w$ itself "
+                r"in the true-convolution one. Weight gradient: the input correlated with $\delta$"
+                r" dilated by the stride. Bias gradient: the sum of $\delta$."
+            ),
+            (
+                r"An input entry gets zero gradient exactly when no window reads it; that is a "
+                r"condition on the stride, dilation, padding and size, not a count of remainder "
+                r"rows."
+            ),
+            (
+                r"The output size $H_o = \lfloor (H + p_t + p_b - d_h(k_h - 1) - 1)/s_h \rfloor + "
+                r"1$ is derived, not assumed, and `output_padding` below the stride picks which "
+                r"input size a transposed convolution returns."
+            ),
+        ),
     )

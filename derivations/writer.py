@@ -195,6 +195,10 @@ def _chapter_sections(chapter: dict, slug: str) -> list[str]:
                 out.append(f"Checked: {result['checked']} — {verdict}.\n")
             if result["figure"]:
                 out.append(figure_marker(slug, result["figure"]))
+    if chapter.get("remember"):
+        out.append("## What to remember\n")
+        out += [f"- {point.strip()}" for point in chapter["remember"]]
+        out.append("")
     return out
 
 
