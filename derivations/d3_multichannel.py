@@ -53,7 +53,7 @@ from .activations import (
     undefined,
 )
 from .chain import Chain, Step
-from .chapter import Chapter, Exercise
+from .chapter import Chapter, Exercise, Result, matrix
 from .figures import Pipeline, Stage
 from .network import dense_head, displayer, gradient, head_names, names_for
 from .proof import (
@@ -221,7 +221,7 @@ def run() -> list[Proof]:
                             if convention == CORRELATION
                             else r"\operatorname{rot180}(X_{p,c} \star \delta_{Z,o})"
                         )
-                        + r", \quad \delta_Z = \operatorname{up}_{\arg\max}(\delta_P) \odot f'(Z)"
+                        + r", \quad \delta_Z = \operatorname{up}_{\arg\max}(\delta^P) \odot f'(Z)"
                     ),
                     lhs=dK,
                     rhs=dK_closed,
@@ -267,7 +267,7 @@ def _controls(tag, common, X, K, Z, f, delta_p, dK, dX, dK_closed) -> list[Proof
         prove(
             key=f"D3.{tag}.dK.control-pool-first-entry",
             title="Control: pooling gradient sent to each window's first entry",
-            statement=r"\delta_Z = \operatorname{up}_{\text{first}}(\delta_P) \odot f'(Z)",
+            statement=r"\delta_Z = \operatorname{up}_{\text{first}}(\delta^P) \odot f'(Z)",
             lhs=dK,
             rhs=kernel_gradient(X, delta_first, convention),
             label=r"\partial L/\partial k",
@@ -450,8 +450,8 @@ def chapter() -> Chapter:
             "keeps the size ('same'), a bias per output channel, then an activation and "
             "$2\\times 2$ max pooling. The derivation here is the layer's own, for any upstream "
             "gradient $\\delta = \\partial L/\\partial Z$; how pooling forms that $\\delta$ "
-            "(each pooled gradient goes to its window's maximum, times $f'(z)$) is proven in "
-            "the certificates below."
+            "(each pooled gradient goes to its window's maximum, times $f'(z)$) is shown at "
+            "the end of the derivation and proven in the certificates below."
         ),
         figure="network",
         forward=(
@@ -462,6 +462,7 @@ def chapter() -> Chapter:
             r"L = \tfrac12\,(\hat y - t)^2",
         ),
         chains=_layer_chains(),
+        results=(_pooling_result(),),
         exercises=_exercises(),
         remember=(
             (
@@ -482,6 +483,35 @@ def chapter() -> Chapter:
                 r"then multiplies it."
             ),
         ),
+    )
+
+
+# One output channel's activations before pooling (2 x 6, distinct values: no ties).
+POOLED_MAP = np.array([[3, 1, 0, 2, 5, 4], [2, 7, 6, 1, 0, 1]])
+
+
+def _pooling_result() -> Result:
+    """Max pooling's backward pass on one channel: SymPy's derivative of ``Max`` is the routing."""
+    a, d = S.symbols("a", (1, 2, 6)), S.symbols("delta^P", (1, 3))[None]
+    pooled = S.max_pool2d(a, 2)
+    loss = S.total(g * p for g, p in zip(d.reshape(-1), pooled.reshape(-1), strict=True))
+    at = dict(zip(a.reshape(-1), POOLED_MAP.reshape(-1), strict=True))
+    derivative = np.array([sp.diff(loss, v).subs(at) for v in a.reshape(-1)], dtype=object)
+    routed = S.max_pool2d_backward(d, S.max_pool2d_argmax(POOLED_MAP[None], 2), 2, 2, (2, 6))
+    return Result(
+        "Back through the pooling",
+        "One output channel with the activations $A$ below. Each pooled gradient "
+        "$\\delta^P_{1j}$ reaches the largest entry of its $2\\times 2$ window (7, 6 and 5 "
+        "here) and nothing else: the other entries do not change the maximum when they "
+        "change a little. Then $\\delta = \\partial L/\\partial A \\odot f'(Z)$ is the "
+        "upstream gradient of the derivation above. When a window holds two equal maxima, "
+        "the first one in row-major order gets the gradient, as in PyTorch (Exercise 2).",
+        r"A = "
+        + matrix(POOLED_MAP)
+        + r", \qquad \frac{\partial L}{\partial A} = \operatorname{up}_{\arg\max}(\delta^P) = "
+        + matrix(routed[0]),
+        check=lambda: exactly_equal(derivative.reshape(routed.shape), routed),
+        checked="SymPy's derivative of the maximum of each window equals the routing",
     )
 
 

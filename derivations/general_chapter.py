@@ -104,7 +104,8 @@ def chain_of(statement: D6.Statement) -> Chain:
         start_value=first,
         steps=steps,
         intro=f"Claim ({statement.convention}):\n\n$$\n{statement.claim}\n$$"
-        + (f"\n\nwith ${D6.D_DEFINITION}$." if "D_{" in statement.claim else ""),
+        + (f"\n\nwith ${D6.D_DEFINITION}$." if "D_{" in statement.claim else "")
+        + "".join(f"\n\nAssumed: {a}." for a in statement.assumptions),
     )
 
 
