@@ -506,10 +506,11 @@ def _pooling_result() -> Result:
         "change a little. Then $\\delta = \\partial L/\\partial A \\odot f'(Z)$ is the "
         "upstream gradient of the derivation above. When a window holds two equal maxima, "
         "the first one in row-major order gets the gradient, as in PyTorch (Exercise 2).",
-        r"A = "
+        r"\begin{gathered}A = "
         + matrix(POOLED_MAP)
-        + r", \qquad \frac{\partial L}{\partial A} = \operatorname{up}_{\arg\max}(\delta^P) = "
-        + matrix(routed[0]),
+        + r", \\ \frac{\partial L}{\partial A} = \operatorname{up}_{\arg\max}(\delta^P) = "
+        + matrix(routed[0])
+        + r"\end{gathered}",
         check=lambda: exactly_equal(derivative.reshape(routed.shape), routed),
         checked="SymPy's derivative of the maximum of each window equals the routing",
     )
