@@ -305,8 +305,8 @@ def _x_claim(kernel: str) -> str:
 D_DEFINITION = (
     r"D = \operatorname{pad}_{(d_h(k_h-1)-p_t,\ 0,\ d_w(k_w-1)-p_l,\ 0)}"
     r"\big(\operatorname{dilate}_s\delta\big)"
-    r"\ \text{(a negative amount crops; entries past the end read as zero)}"
 )
+D_NOTE = " (a negative amount crops; entries past the end read as zero)"
 
 
 def _tap_offsets(rot: bool) -> tuple[str, str]:

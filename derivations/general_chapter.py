@@ -9,6 +9,8 @@ used.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 import cnnref
@@ -83,12 +85,48 @@ shows any one choice entry by entry, with the rows no window reads.
 def _step(line: D6.Line, free: dict, previous: D6.Line) -> Step:
     return Step(
         rule=line.rule,
-        latex=line.reading or latex(line.expr, free, per_row=2),
+        latex=line.reading or latex(line.expr, free, per_row=1),
         value=line,
         check=lambda before, after, free=free: D6.check_step(before, after, free, Log()),
         method=METHOD,
         conditions=tuple(D6.step_conditions(previous, line, free)),
     )
+
+
+# What a chain assumes, written for the reader (the statements keep the same in plain text).
+ASSUMED = {
+    "D6.adjoint.conv-transpose": (
+        r"for every output_padding $\mathrm{op}_h, \mathrm{op}_w$ (symbols), the input is "
+        r"$H' \times W'$ with $H' = s_h(H_o - 1) - p_t - p_b + d_h(k_h - 1) + \mathrm{op}_h "
+        r"+ 1$, the size `conv_transpose2d` returns; conv2d has exactly $H_o$ windows on it "
+        r"when $\mathrm{op}_h < s_h$ (statement `D6.size.output-padding`)"
+    ),
+    "D6.pool.avg": (
+        r"$m_{ij}$ is the divisor of window $(i, j)$: $k_h k_w$, the number of its entries "
+        r"inside the input (`count_include_pad=False`), or `divisor_override`"
+    ),
+    "D6.pool.max": (
+        r"$(\alpha, \beta)_{n,c,i,j}$ is the tap of window $(i, j)$ that holds its first "
+        r"maximum in row-major order (the tie rule of cnnref and PyTorch). Away from ties it "
+        r"does not change when $x$ changes a little, so it is a constant of the derivative; "
+        r"padding counts as $-\infty$ and is never the maximum"
+    ),
+}
+
+
+def _aligned_rows(claim: str) -> str:
+    """A claim as rows of an ``aligned`` display: its sums on the first, the summand below.
+
+    A long claim of this chapter is one line; cut after its leading sums it fits the column.
+    """
+    if r",\quad" in claim:  # an equation and, after it, a definition
+        equation, definition = claim.split(r",\quad", 1)
+        return f"{equation.replace('=', '&=', 1)}, \\\\\n&\\qquad {definition}"
+    lhs, _, rhs = claim.partition("=")
+    sums = re.match(r"\s*((?:\\sum_\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\})+)\s*", rhs)
+    if not rhs or sums is None or len(claim) < 110:
+        return claim.replace("=", "&=", 1) if rhs else "&" + claim
+    return f"{lhs}&= {sums.group(1)} \\\\\n&\\qquad {rhs[sums.end() :]}"
 
 
 def chain_of(statement: D6.Statement) -> Chain:
@@ -103,9 +141,11 @@ def chain_of(statement: D6.Statement) -> Chain:
         start=first.reading or _derivative(statement),
         start_value=first,
         steps=steps,
-        intro=f"Claim ({statement.convention}):\n\n$$\n{statement.claim}\n$$"
-        + (f"\n\nwith ${D6.D_DEFINITION}$." if "D_{" in statement.claim else "")
-        + "".join(f"\n\nAssumed: {a}." for a in statement.assumptions),
+        intro=f"Claim ({statement.convention}):\n\n$$\n\\begin{{aligned}}\n"
+        + _aligned_rows(statement.claim)
+        + "\n\\end{aligned}\n$$"
+        + (f"\n\nwith ${D6.D_DEFINITION}${D6.D_NOTE}." if "D_{" in statement.claim else "")
+        + (f"\n\nAssumed: {ASSUMED[statement.key]}." if statement.assumptions else ""),
     )
 
 
@@ -136,8 +176,8 @@ RESULTS = (
         "taps that the other windows may not fill, and the rows after the last window "
         "(the stride remainder) are one more case of it.",
         r"\frac{\partial L}{\partial x_{n,c,r_0,q_0}} \equiv 0 \iff "
-        r"\neg\exists\, i<H_o,\ a<k_h:\ s_hi+d_ha = r_0+p_t \ \lor\ "
-        r"\neg\exists\, j<W_o,\ b<k_w:\ s_wj+d_wb = q_0+p_l",
+        r"\begin{aligned}[t] &\neg\exists\, i<H_o,\ a<k_h:\ s_hi+d_ha = r_0+p_t \\ "
+        r"\lor\ &\neg\exists\, j<W_o,\ b<k_w:\ s_wj+d_wb = q_0+p_l \end{aligned}",
         check=_unread_holds,
         checked="the condition, for every size (certificate `D6.corr.dx.unread`)",
     ),
@@ -149,8 +189,9 @@ RESULTS = (
         "$H_o = q + 1$, derived here rather than taken from the library. The same "
         "argument shows that `conv_transpose2d` with output_padding "
         "$\\mathrm{op}_h < s_h$ returns an input on which conv2d has exactly $H_o$ windows.",
-        r"0 \le i \le q:\ E - s_hi = (E - s_hq) + s_h(q - i) \ge 0; \qquad "
-        r"i \ge q + 1:\ s_hi - E = s_h(i - q - 1) + (s_hq + s_h - 1 - E) + 1 \ge 1",
+        r"\begin{aligned} 0 \le i \le q:&\quad E - s_hi = (E - s_hq) + s_h(q - i) \ge 0, \\ "
+        r"i \ge q + 1:&\quad s_hi - E = s_h(i - q - 1) + (s_hq + s_h - 1 - E) + 1 \ge 1 "
+        r"\end{aligned}",
         check=_sizes_hold,
         checked=(
             "both inequalities, for every size "
@@ -250,12 +291,14 @@ def _theorem(statements) -> str:
     by_key = {s.key: s for s in statements}
     rows = [by_key[k].claim for k in ("D6.corr.dx", "D6.corr.dw", "D6.corr.db")]
     rows.insert(1, r"\text{with }" + D6.D_DEFINITION)
+    rows = [_aligned_rows(r) if "partial" in r else "&" + r for r in rows]
     return (
         "**The theorem.** For the cross-correlation layer $y = \\operatorname{conv2d}(x, w, "
         "b)$ and any upstream gradient $\\delta$, at every entry:\n\n$$\n\\begin{aligned}\n"
-        + " \\\\[4pt]\n".join(r.replace("=", "&=", 1) if "partial" in r else "&" + r for r in rows)
+        + " \\\\[4pt]\n".join(rows)
         + "\n\\end{aligned}\n$$\n\nwhere $\\operatorname{dilate}_s$ puts $s - 1$ zeros "
-        "between neighbouring entries and $x^p$ is $x$ padded with zeros. The derivation "
+        "between neighbouring entries, a negative amount of padding in $D$ crops, and $x^p$ "
+        "is $x$ padded with zeros. The derivation "
         "below proves each line, and the same for the true-convolution layer, the adjoint "
         "of `conv_transpose2d` and the two poolings.\n"
     )

@@ -247,7 +247,9 @@ def _certificate(p: Proof, slug: str) -> list[str]:
                 f"[the record](records/{slug}.json)"
             )
         body.append("")
-    title = f"Certificate: {p.title}".replace('"', "'")
+    # Titles repeat across conventions and activations: the box says which one it is.
+    which = "; ".join(filter(None, (p.convention, p.activations)))
+    title = f"Certificate: {p.title} — {which}".replace('"', "'")
     out.append(f'??? note "{title}"\n')
     out.append(_indent("\n".join(body)) + "\n")
     return out

@@ -237,9 +237,11 @@ def shipped_bugs() -> str:
 def summary() -> str:
     """The home page's numbers: proofs, controls, mutants, tests of the last run."""
     proven = statements = rejected = controls = 0
+    cases = []
     for path in sorted(RECORDS.glob("*.json")):
         data = json.loads(path.read_text())
         if "summary" in data:
+            cases.append(data["case"])
             proven += data["summary"]["proven"]
             statements += data["summary"]["statements"]
             rejected += data["summary"]["rejected"]
@@ -247,7 +249,8 @@ def summary() -> str:
     lines = [
         "| what | result |",
         "|---|---|",
-        f"| statements proven exactly (SymPy), D0 to D5 | {proven} of {statements} |",
+        f"| statements proven exactly (SymPy), {cases[0]} to {cases[-1]} "
+        f"| {proven} of {statements} |",
         f"| negative controls (plausible wrong formulas) rejected | {rejected} of {controls} |",
     ]
     if MUTANTS.exists():
@@ -303,7 +306,8 @@ def verdict_box(key: str, records: dict[str, dict]) -> str:
     if proof is None:
         raise KeyError(f"no proof record {key!r}: run `make derive`")
     ok = proof["holds"] != proof["control"]
-    kind = "success" if ok else "failure"
+    # A rejected control shows a wrong formula: a bug box, never a green check mark.
+    kind = ("bug" if proof["control"] else "success") if ok else "failure"
     details = proof.get("details") or {}
     extent = ""
     if "configurations" in details:
@@ -313,6 +317,11 @@ def verdict_box(key: str, records: dict[str, dict]) -> str:
         "",
         f"    $$ {proof['statement']} $$",
         "",
+        *(
+            ["    A wrong formula, kept as a check: the prover must refute it.", ""]
+            if proof["control"]
+            else []
+        ),
         f"    Convention: {proof['convention'] or 'none'}. Method: {proof['method']}. "
         f"Record `{key}` on [the {proof['case']} page](derivations/{proof['page']}.md).",
     ]

@@ -134,7 +134,15 @@ fig, ax = plt.subplots(figsize=(7, 3))
 ax.imshow(taps, cmap="Blues", vmin=0, vmax=6)
 for (i, j), v in np.ndenumerate(taps):
     if v:
-        ax.text(j, i, f"k{int(v)}", ha="center", va="center", fontsize=9)
+        ax.text(
+            j,
+            i,
+            f"k{int(v)}",
+            ha="center",
+            va="center",
+            fontsize=9,
+            color="black",
+        )
 ax.set_xticks(range(9), [f"x{i + 1}" for i in range(9)])
 ax.set_yticks(range(4), [f"y{i + 1}" for i in range(4)])
 ax.set_title("C: the same four kernel entries in every row (true convolution)")

@@ -78,6 +78,7 @@ for ax, (a, b) in zip(axes, [(0, 0), (0, 1), (1, 0), (1, 1)], strict=True):
                 ha="center",
                 va="center",
                 fontsize=10,
+                color="black",  # on the opaque cells, whatever the palette
             )
     ax.imshow(touched, cmap="Blues", vmin=0, vmax=1.6)
     ax.set_title(f"K{a + 1}{b + 1} touches")
@@ -117,13 +118,16 @@ for i in range(2):
             f"δ{i + 1}{j + 1} · {taps[i, j]}",
             ha="center",
             va="center",
+            color="black",
         )
 ax[0].set_title("terms of ∂L/∂X22, placed at their output")
 ax[1].imshow(np.ones((2, 2)), cmap="Greys", vmin=0, vmax=6)
 rot = cnnref.rot180(np.array([[11.0, 12.0], [21.0, 22.0]])).astype(int)
 for i in range(2):
     for j in range(2):
-        ax[1].text(j, i, f"K{rot[i, j]}", ha="center", va="center")
+        ax[1].text(
+            j, i, f"K{rot[i, j]}", ha="center", va="center", color="black"
+        )
 ax[1].set_title("rot180(K)")
 for a in ax:
     a.set_xticks([])
@@ -188,7 +192,11 @@ for a, (title, img) in zip(
         vmax=np.abs(img).max(),
     )
     for (i, j), v in np.ndenumerate(img):
-        a.text(j, i, f"{v:.2f}", ha="center", va="center", fontsize=9)
+        # black on the pale cells, white on the dark ones
+        ink = "white" if abs(v) > 0.6 * np.abs(img).max() else "black"
+        a.text(
+            j, i, f"{v:.2f}", ha="center", va="center", fontsize=9, color=ink
+        )
     a.set_title(title)
     a.set_xticks([])
     a.set_yticks([])
@@ -254,7 +262,7 @@ ax.imshow(C != 0, cmap="Blues", vmin=0, vmax=1.6)
 for (i, j), v in np.ndenumerate(C):
     if v:
         ax.text(j, i, f"K{int(np.argwhere(K == v)[0][0]) + 1}{int(np.argwhere(K == v)[0][1]) + 1}",
-                ha="center", va="center", fontsize=9)  # fmt: skip
+                ha="center", va="center", fontsize=9, color="black")  # fmt: skip
 ax.set_xticks(
     range(9), [f"X{r + 1}{c + 1}" for r in range(3) for c in range(3)]
 )

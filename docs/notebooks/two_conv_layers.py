@@ -131,6 +131,9 @@ def show(ax, title, img, fmt="{:.4f}"):
             ha="center",
             va="center",
             fontsize=8,
+            color="white"
+            if abs(v) > 0.6 * m
+            else "black",  # readable on the cell
         )
     ax.set_title(title, fontsize=10)
     ax.set_xticks([])
