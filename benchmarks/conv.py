@@ -58,7 +58,7 @@ class Shape:
 
 
 SHAPES = [
-    Shape("seed 1x1x3x3, k=2", (1, 1, 3, 3), (1, 1, 2, 2), target_us=20.0, naive=True),
+    Shape("single-kernel CNN 1x1x3x3 k=2", (1, 1, 3, 3), (1, 1, 2, 2), target_us=20, naive=True),
     Shape("LeNet conv2 N=64 6→16 14x14 k=5", (64, 6, 14, 14), (16, 6, 5, 5), target=1.0),
     Shape("N=32 32→64 32x32 k=3 p=1", (32, 32, 32, 32), (64, 32, 3, 3), padding=1, target=1.0),
     Shape(

@@ -1,7 +1,7 @@
 """Loss and every gradient of the seed networks: generated code vs the cnnref reference vs PyTorch.
 
 Run with ``make bench`` (or ``python -m benchmarks.generated``). For each network
-(D1: seed 000's, D2: seed 002's, D4: the dense 3-4-1) and for one sample and a
+(D1: the single-kernel CNN, D2: the two-layer CNN, D4: the dense 3-4-1) and for one sample and a
 batch of 1024 samples, three contenders compute the loss and the gradient with
 respect to every weight and the input:
 

@@ -3,7 +3,7 @@
 Run with ``make bench`` (or ``python -m benchmarks.notebooks``). Each
 notebook is read from its jupytext source and executed in a fresh Python
 kernel, as the site build does; the time includes the kernel's start-up. The
-digits CNN (seed 003) is also trained alone for the article's 500 epochs, in
+digits CNN is also trained alone for the article's 500 epochs, in
 this process. The load average is recorded because a busy machine inflates
 wall-clock times.
 

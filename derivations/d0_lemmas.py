@@ -74,7 +74,7 @@ def run() -> list[Proof]:
                 key=f"D0.rotation.{mode}",
                 title=f"Convolution is correlation with the rotated kernel ({mode})",
                 statement=(
-                    rf"X * K = X \star \operatorname{{rot180}}(K) \quad"
+                    rf"X * K = X \star \mathrm{{rot180}}(K) \quad"
                     rf" \text{{({mode}, X: 3\times 4, K: 2\times 3)}}"
                 ),
                 convention=f"{CONVOLUTION} vs {CORRELATION}",
@@ -277,18 +277,18 @@ def _rotation_chain() -> Chain:
             ),
             Step(
                 "definition of rot180",
-                r"\sum_{a,b} x_{i+a,\,j+b}\,\operatorname{rot180}(K)_{ab}",
+                r"\sum_{a,b} x_{i+a,\,j+b}\,\mathrm{rot180}(K)_{ab}",
                 value=_array(
                     out,
                     lambda i, j: _sum(
                         x[i + a, j + b] * R[a, b] for a in range(kh) for b in range(kw)
                     ),
                 ),
-                conditions=(r"\operatorname{rot180}(K)_{ab} = k_{1-a,\,2-b}",),
+                conditions=(r"\mathrm{rot180}(K)_{ab} = k_{1-a,\,2-b}",),
             ),
             Step(
                 "recognise a correlation",
-                r"(X \star \operatorname{rot180}(K))_{ij}",
+                r"(X \star \mathrm{rot180}(K))_{ij}",
                 value=S.correlate2d(x, R, "valid"),
             ),
         ),
@@ -351,7 +351,7 @@ def _transpose_chain() -> Chain:
             Step(
                 "recognise a full convolution",
                 r"(\delta * K)_{pq} = \bigl(\operatorname{pad}_1(\delta) \star "
-                r"\operatorname{rot180}(K)\bigr)_{pq}",
+                r"\mathrm{rot180}(K)\bigr)_{pq}",
                 value=S.convolve2d(delta, K, "full"),
             ),
         ),
@@ -393,7 +393,7 @@ def chapter() -> Chapter:
         remember=(
             (
                 r"The articles' convolution $*$ is the frameworks' cross-correlation $\star$ with "
-                r"the kernel rotated by 180 degrees: $X * K = X \star \operatorname{rot180}(K)$. "
+                r"the kernel rotated by 180 degrees: $X * K = X \star \mathrm{rot180}(K)$. "
                 r"Which of the two a formula uses decides where a rotation shows up."
             ),
             (
@@ -437,9 +437,9 @@ def _exercises() -> tuple[Exercise, ...]:
             ),
         ),
         Exercise(
-            "Show the lemma the other way round: $X \\star K = X * \\operatorname{rot180}(K)$.",
-            "Apply the lemma to the kernel $\\operatorname{rot180}(K)$: "
-            "$X * \\operatorname{rot180}(K) = X \\star \\operatorname{rot180}(\\operatorname"
+            "Show the lemma the other way round: $X \\star K = X * \\mathrm{rot180}(K)$.",
+            "Apply the lemma to the kernel $\\mathrm{rot180}(K)$: "
+            "$X * \\mathrm{rot180}(K) = X \\star \\mathrm{rot180}(\\operatorname"
             "{rot180}(K)) = X \\star K$, since rotating twice by 180 degrees is the identity.",
             check=lambda: exactly_equal(
                 S.correlate2d(x, k, "valid"), S.convolve2d(x, S.rot180(k), "valid")

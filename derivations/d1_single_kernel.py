@@ -70,7 +70,7 @@ NOTES = (
     "An instance of [the general theorem (D6)](d6-general.md): $N = G = C_g = O_g = 1$, "
     "$H = W = 3$, $k_h = k_w = 2$, strides and dilations $1$, no padding. Dilating $\\delta$ "
     "by the stride $1$ changes nothing and $d(k - 1) - p = 1$: the transposed convolution of "
-    "D6 is $\\operatorname{pad}_1(\\delta) \\star \\operatorname{rot180}(K)$ below; "
+    "D6 is $\\operatorname{pad}_1(\\delta) \\star \\mathrm{rot180}(K)$ below; "
     '<a href="../../explorer/#input=3x3&kernel=2&stride=1&padding=0&dilation=1">'
     "explore this layer</a>.",
 )
@@ -197,7 +197,7 @@ STATEMENTS = (
     Statement(
         "dK",
         "Kernel gradient",
-        r"\frac{\partial L}{\partial K} = \operatorname{rot180}(X \star \delta)",
+        r"\frac{\partial L}{\partial K} = \mathrm{rot180}(X \star \delta)",
         lhs=lambda n: n.brute("K"),
         rhs=kernel_gradient_conv,
         label=DK,
@@ -207,7 +207,7 @@ STATEMENTS = (
         "dX",
         "Input gradient",
         r"\frac{\partial L}{\partial X} = "
-        r"\delta * K = \operatorname{pad}_1(\delta) \star \operatorname{rot180}(K)",
+        r"\delta * K = \operatorname{pad}_1(\delta) \star \mathrm{rot180}(K)",
         lhs=lambda n: n.brute("X"),
         rhs=input_gradient_corr,
         label=DX,
@@ -245,7 +245,7 @@ STATEMENTS = (
         "dX.control-pad-one-too-few",
         "Control: δ padded one too few at the top and left",
         r"\frac{\partial L}{\partial X} = \operatorname{pad}_{(0,2,0,2)}(\delta)"
-        r" \star \operatorname{rot180}(K)",
+        r" \star \mathrm{rot180}(K)",
         lhs=lambda n: n.brute("X"),
         rhs=_pad_one_too_few,
         label=DX,
@@ -446,7 +446,7 @@ def _convolution_chain(f: Activation, sigma: Activation) -> Chain:
             ),
             Step(
                 "definition of rot180",
-                r"\operatorname{rot180}(X \star \delta)_{ab}",
+                r"\mathrm{rot180}(X \star \delta)_{ab}",
                 value=S.rot180(correlation),
             ),
         ),
@@ -508,13 +508,13 @@ def chapter() -> Chapter:
             ),
             (
                 r"$\partial L/\partial X = \operatorname{pad}_{k-1}(\delta) \star "
-                r"\operatorname{rot180}(K)$, a full convolution of $\delta$ with $K$: input pixel "
+                r"\mathrm{rot180}(K)$, a full convolution of $\delta$ with $K$: input pixel "
                 r"$r$ is read by output $r - a$ through tap $a$, so the taps reach it in reverse "
                 r"order."
             ),
             (
                 r"In the articles' true-convolution convention the rotation moves: the kernel "
-                r"gradient becomes $\operatorname{rot180}(X \star \delta)$ and the input gradient "
+                r"gradient becomes $\mathrm{rot180}(X \star \delta)$ and the input gradient "
                 r"a full correlation with $K$ as it is."
             ),
         ),
@@ -535,7 +535,7 @@ FORWARD_TEXT = (
     "The layer is a **cross-correlation**, as every framework computes it. The article "
     "writes a true convolution $X * K$; that convention is derived in the last chain "
     "below and proven in the certificates: there $\\partial L/\\partial K = "
-    "\\operatorname{rot180}(X \\star "
+    "\\mathrm{rot180}(X \\star "
     "\\delta)$ and $\\partial L/\\partial X$ is the full correlation $\\delta \\star K$, "
     "the rotation having moved from one gradient to the other."
 )
@@ -581,8 +581,8 @@ def exercises() -> tuple[Exercise, ...]:
             "with that kernel: pad $\\delta$ by $3 - 1 = 2$ and correlate with the rotated "
             "dilated kernel,\n\n$$\n\\frac{\\partial L}{\\partial X} = "
             "\\operatorname{pad}_2(\\delta) \\star "
-            "\\operatorname{rot180}(\\operatorname{dilate}_2(K)),\\qquad "
-            "\\operatorname{rot180}(\\operatorname{dilate}_2(K)) = "
+            "\\mathrm{rot180}(\\operatorname{dilate}_2(K)),\\qquad "
+            "\\mathrm{rot180}(\\operatorname{dilate}_2(K)) = "
             f"{matrix(S.rot180(dilated_k))}\n$$",
             check=lambda: exactly_equal(
                 gradient(_layer_brute(X4, K, delta, dilation=2), X4), dilated_dx

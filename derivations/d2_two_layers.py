@@ -152,16 +152,16 @@ def run() -> list[Proof]:
                 delta1 = S.convolve2d(delta2, K2, "full") * fprime
                 delta1_tex = (
                     r"(\delta_2 * K_2) \odot f'(Z_1) = (\operatorname{pad}_1(\delta_2) \star"
-                    r" \operatorname{rot180}(K_2)) \odot f'(Z_1)"
+                    r" \mathrm{rot180}(K_2)) \odot f'(Z_1)"
                 )
                 dK1_closed, dK1_tex = S.correlate2d(X, delta1, "valid"), r"X \star \delta_1"
             else:
                 dK2_closed = S.rot180(S.correlate2d(A1, delta2, "valid"))
-                dK2_tex = r"\operatorname{rot180}(A_1 \star \delta_2)"
+                dK2_tex = r"\mathrm{rot180}(A_1 \star \delta_2)"
                 delta1 = S.correlate2d(delta2, K2, "full") * fprime
                 delta1_tex = r"(\operatorname{pad}_1(\delta_2) \star K_2) \odot f'(Z_1)"
                 dK1_closed = S.rot180(S.correlate2d(X, delta1, "valid"))
-                dK1_tex = r"\operatorname{rot180}(X \star \delta_1)"
+                dK1_tex = r"\mathrm{rot180}(X \star \delta_1)"
             dZ1, delta1_closed, z_display = delta1_with_free_z1(convention, f, g, sigma, K2, w)
             batch = [
                 prove(
@@ -206,9 +206,9 @@ def _padded_kernel(convention, tag, f, g, sigma, K2, w, common) -> Proof:
     """δ1 in the article's own form: the kernel padded, not δ2 (full convolution commutes)."""
     dZ1, closed, z_display = delta1_with_free_z1(convention, f, g, sigma, K2, w, pad_kernel=True)
     if convention == CORRELATION:
-        tex = r"(\operatorname{pad}_1(K_2) \star \operatorname{rot180}(\delta_2)) \odot f'(Z_1)"
+        tex = r"(\operatorname{pad}_1(K_2) \star \mathrm{rot180}(\delta_2)) \odot f'(Z_1)"
     else:
-        tex = r"\operatorname{rot180}(\operatorname{pad}_1(K_2) \star \delta_2) \odot f'(Z_1)"
+        tex = r"\mathrm{rot180}(\operatorname{pad}_1(K_2) \star \delta_2) \odot f'(Z_1)"
     return prove(
         key=f"D2.{tag}.delta1.padded-kernel",
         title="δ1 with the kernel padded instead of δ2 (the article's form)",
@@ -439,8 +439,8 @@ def chapter() -> Chapter:
                 "or padding $K_2$ gives the same matrix: a full convolution commutes.",
                 r"\frac{\partial L}{\partial A_1} = "
                 + matrix(S.convolve2d(delta2, K2, "full"))
-                + r" = \operatorname{pad}_1(\delta_2) \star \operatorname{rot180}(K_2)"
-                + r" = \operatorname{pad}_1(K_2) \star \operatorname{rot180}(\delta_2)",
+                + r" = \operatorname{pad}_1(\delta_2) \star \mathrm{rot180}(K_2)"
+                + r" = \operatorname{pad}_1(K_2) \star \mathrm{rot180}(\delta_2)",
                 check=lambda: (
                     exactly_equal(
                         S.convolve2d(delta2, K2, "full"),
@@ -458,7 +458,7 @@ def chapter() -> Chapter:
             (
                 r"A second layer adds one step, from $\delta_2$ back to $\delta_1$: the second "
                 r"layer's input gradient times the first activation's slope, $\delta_1 = "
-                r"\bigl(\operatorname{pad}_{k-1}(\delta_2) \star \operatorname{rot180}(K_2)\bigr) "
+                r"\bigl(\operatorname{pad}_{k-1}(\delta_2) \star \mathrm{rot180}(K_2)\bigr) "
                 r"\odot f'(z^{(1)})$."
             ),
             (
@@ -505,7 +505,7 @@ def _delta1_chain(f, g, sigma, K2, delta2) -> Chain:
             ),
             Step(
                 "the padded step, derived above",
-                r"\bigl(\operatorname{pad}_1(\delta_2) \star \operatorname{rot180}(K_2)"
+                r"\bigl(\operatorname{pad}_1(\delta_2) \star \mathrm{rot180}(K_2)"
                 r"\bigr)_{ij}\,f'(z^{(1)}_{ij})",
                 value=line2,
                 bind=bind,
@@ -514,7 +514,7 @@ def _delta1_chain(f, g, sigma, K2, delta2) -> Chain:
             Step(
                 "a full convolution commutes, $\\delta_2 * K_2 = K_2 * \\delta_2$: pad the "
                 "kernel instead, as the article draws it",
-                r"\bigl(\operatorname{pad}_1(K_2) \star \operatorname{rot180}(\delta_2)"
+                r"\bigl(\operatorname{pad}_1(K_2) \star \mathrm{rot180}(\delta_2)"
                 r"\bigr)_{ij}\,f'(z^{(1)}_{ij})",
                 value=S.correlate2d(S.pad2d(K2, 1), S.rot180(delta2), "valid") * fprime,
             ),
@@ -536,9 +536,9 @@ def _exercises() -> tuple[Exercise, ...]:
         Exercise(
             "In the article's convention the second layer is a true convolution, "
             "$Z_2 = A_1 * K_2$. Derive $\\partial L/\\partial A_1$: is $K_2$ rotated?",
-            "Write $A_1 * K_2 = A_1 \\star \\operatorname{rot180}(K_2)$ (the rotation lemma "
+            "Write $A_1 * K_2 = A_1 \\star \\mathrm{rot180}(K_2)$ (the rotation lemma "
             "of D0) and use the cross-correlation result with the kernel "
-            "$\\operatorname{rot180}(K_2)$: the two rotations cancel,\n\n$$\n"
+            "$\\mathrm{rot180}(K_2)$: the two rotations cancel,\n\n$$\n"
             "\\frac{\\partial L}{\\partial A_1} = \\operatorname{pad}_1(\\delta_2) \\star K_2"
             f" = {matrix(S.correlate2d(delta2, K2, 'full'))}\n$$\n\n"
             "a full correlation with $K_2$ as it is: no rotation in this convention.",

@@ -219,7 +219,7 @@ def run() -> list[Proof]:
                         + (
                             r"X_{p,c} \star \delta_{Z,o}"
                             if convention == CORRELATION
-                            else r"\operatorname{rot180}(X_{p,c} \star \delta_{Z,o})"
+                            else r"\mathrm{rot180}(X_{p,c} \star \delta_{Z,o})"
                         )
                         + r", \quad \delta_Z = \operatorname{up}_{\arg\max}(\delta^P) \odot f'(Z)"
                     ),
@@ -425,7 +425,7 @@ def _layer_chains() -> tuple[Chain, Chain]:
             Step(
                 "per output channel, D1's rotation with the padding taken off",
                 r"\sum_{o} \bigl(\operatorname{pad}_1(\delta_o) \star "
-                r"\operatorname{rot180}(K_{o,c})\bigr)_{rs}",
+                r"\mathrm{rot180}(K_{o,c})\bigr)_{rs}",
                 value=summed,
                 note=(
                     "A full convolution would pad $\\delta_o$ by $3 - 1 = 2$; the layer's own "

@@ -564,7 +564,7 @@ STATEMENTS = {
     "corr.dx": (
         CORRELATION,
         "Input gradient is the transposed convolution",
-        r"\frac{\partial L}{\partial x} = \operatorname{conv\_transpose2d}(\delta, w;\ "
+        r"\frac{\partial L}{\partial x} = \mathrm{conv\_transpose2d}(\delta, w;\ "
         r"\mathrm{output\_padding} = (H + 2p - d(k-1) - 1) \bmod s)",
     ),
     "corr.dw": (
@@ -577,13 +577,13 @@ STATEMENTS = {
     "conv.dx": (
         CONVOLUTION,
         "Input gradient (true-convolution layer)",
-        r"\frac{\partial L}{\partial x} = \operatorname{conv\_transpose2d}(\delta, "
-        r"\operatorname{rot180}(w))",
+        r"\frac{\partial L}{\partial x} = \mathrm{conv\_transpose2d}(\delta, "
+        r"\mathrm{rot180}(w))",
     ),
     "conv.dw": (
         CONVOLUTION,
         "Weight gradient (true-convolution layer)",
-        r"\frac{\partial L}{\partial w_{o,c}} = \operatorname{rot180}\left(\left(x_{p,c} \star "
+        r"\frac{\partial L}{\partial w_{o,c}} = \mathrm{rot180}\left(\left(x_{p,c} \star "
         r"\operatorname{dilate}_s(\delta_o)\right)[::d, ::d]_{k_h \times k_w}\right)",
     ),
     "conv.db": (CONVOLUTION, "Bias gradient", BIAS),
@@ -602,11 +602,11 @@ CONTROLS = {
     "pad-one-too-few": (
         "Control: dilated δ padded one too few at the top/left",
         r"\operatorname{pad}_{(e-1,\ e+r+1)}(\operatorname{dilate}_s \delta)"
-        r" \star \operatorname{rot180}(w)",
+        r" \star \mathrm{rot180}(w)",
     ),
     "remainder-ignored": (
         "Control: stride remainder rows placed at the top/left",
-        r"\operatorname{pad}_{(r, 0)}\left(\operatorname{conv\_transpose2d}(\delta, w)\right)",
+        r"\operatorname{pad}_{(r, 0)}\left(\mathrm{conv\_transpose2d}(\delta, w)\right)",
     ),
     "groups-interleaved": (
         "Control: swapped weight's channels ordered across groups wrongly",
@@ -615,12 +615,12 @@ CONTROLS = {
     ),
     "output-padding-at-top": (
         "Control: output_padding rows placed at the top/left",
-        r"\langle \operatorname{conv2d}(x, w), \delta \rangle = \langle x, "
-        r"\operatorname{pad}_{(op, 0)}\operatorname{conv\_transpose2d}(\delta, w) \rangle",
+        r"\langle \mathrm{conv2d}(x, w), \delta \rangle = \langle x, "
+        r"\operatorname{pad}_{(op, 0)}\mathrm{conv\_transpose2d}(\delta, w) \rangle",
     ),
     "avg-without-1/k": (
         "Control: average-pooling adjoint without the factor 1/(kh kw)",
-        r"\frac{\partial L}{\partial x} = \operatorname{conv\_transpose2d}(\delta, \mathbf{1})",
+        r"\frac{\partial L}{\partial x} = \mathrm{conv\_transpose2d}(\delta, \mathbf{1})",
     ),
     "max-to-first-entry": (
         "Control: max-pooling gradient sent to each window's first entry",
@@ -634,8 +634,8 @@ ADJOINT = {
     "adjoint": (
         CORRELATION,
         "conv_transpose2d is the adjoint of conv2d, for every output_padding",
-        r"\langle \operatorname{conv2d}(x, w)_{[:H_o,\ :W_o]},\ \delta \rangle = \langle x,\ "
-        r"\operatorname{conv\_transpose2d}(\delta, w;\ \mathrm{output\_padding} = op) \rangle"
+        r"\langle \mathrm{conv2d}(x, w)_{[:H_o,\ :W_o]},\ \delta \rangle = \langle x,\ "
+        r"\mathrm{conv\_transpose2d}(\delta, w;\ \mathrm{output\_padding} = op) \rangle"
         r"\quad (0 \le op < \max(s, d))",
     ),
 }
@@ -648,7 +648,7 @@ METHOD_MAX = (
 POOLING = {
     "avg_pool2d": (
         "Average-pooling adjoint",
-        r"\frac{\partial L}{\partial x} = \frac{1}{k_h k_w}\operatorname{conv\_transpose2d}"
+        r"\frac{\partial L}{\partial x} = \frac{1}{k_h k_w}\mathrm{conv\_transpose2d}"
         r"(\delta, \mathbf{1})\ \text{(depthwise)}",
     ),
     "max_pool2d": (
@@ -927,7 +927,7 @@ def _strided_input_chain() -> Chain:
             Step(
                 "pad by 1 (kernel − 1), one more row and column for the remainder; "
                 "the kernel rotates",
-                r"\bigl(\operatorname{pad}_{1,2}(\tilde\delta) \star \operatorname{rot180}(w)"
+                r"\bigl(\operatorname{pad}_{1,2}(\tilde\delta) \star \mathrm{rot180}(w)"
                 r"\bigr)_{rc}",
                 value=S.correlate2d(S.pad2d(dilated, (1, 2, 1, 2)), S.rot180(w), "valid"),
                 conditions=(
@@ -937,7 +937,7 @@ def _strided_input_chain() -> Chain:
             ),
             Step(
                 "recognise the transposed convolution",
-                r"\operatorname{conv\_transpose2d}(\delta, w;\ s = 2,\ "
+                r"\mathrm{conv\_transpose2d}(\delta, w;\ s = 2,\ "
                 r"\mathrm{output\_padding} = 1)_{rc}",
                 value=S.conv_transpose2d(G[None], w[None, None], stride=2, output_padding=1)[0],
             ),
@@ -986,7 +986,7 @@ def chapter():
                 r"With stride $s$, the input gradient is a transposed convolution: $\delta$ "
                 r"dilated by $s$, padded by $d(k-1) - p$ at the top and left and by that plus the "
                 r"remainder $r$ at the bottom and right, correlated with "
-                r"$\operatorname{rot180}(w)$."
+                r"$\mathrm{rot180}(w)$."
             ),
             (
                 r"The weight gradient correlates the padded input with $\delta$ dilated by the "
@@ -998,8 +998,8 @@ def chapter():
             ),
             (
                 r"A backward pass is right exactly when it is the adjoint of the forward pass, "
-                r"$\langle \operatorname{conv2d}(x, w), \delta \rangle = \langle x, "
-                r"\operatorname{conv\_transpose2d}(\delta, w) \rangle$ for every $x$ and $\delta$;"
+                r"$\langle \mathrm{conv2d}(x, w), \delta \rangle = \langle x, "
+                r"\mathrm{conv\_transpose2d}(\delta, w) \rangle$ for every $x$ and $\delta$;"
                 r" the grid checks this with $\delta$ symbolic."
             ),
         ),

@@ -224,7 +224,7 @@ def _x_chain(taps, closed_taps, convention) -> list[Line]:
             ],
         )
     )
-    kernel = r"\operatorname{rot180}(w)" if closed_taps is L.rotated_taps else "w"
+    kernel = r"\mathrm{rot180}(w)" if closed_taps is L.rotated_taps else "w"
     return [
         Line("", differentiate(L.conv_loss(taps), L.X_ENTRY)),
         Line(
@@ -331,7 +331,7 @@ def statements() -> tuple[Statement, ...]:
             "D6.corr.dx",
             "Input gradient: a transposed convolution with rot180(w)",
             CORRELATION,
-            _x_claim(r"\operatorname{rot180}(w)"),
+            _x_claim(r"\mathrm{rot180}(w)"),
             L.X_FREE,
             _x_chain(L.identity_taps, L.rotated_taps, CORRELATION),
         ),
@@ -417,15 +417,15 @@ def _adjoint() -> Statement:
         "D6.adjoint.conv-transpose",
         "conv_transpose2d with output_padding is the adjoint of conv2d",
         CORRELATION,
-        r"\langle \operatorname{conv2d}(x, w),\ \delta\rangle = "
-        r"\langle x,\ \operatorname{conv\_transpose2d}(\delta, w, \mathrm{op})\rangle,"
+        r"\langle \mathrm{conv2d}(x, w),\ \delta\rangle = "
+        r"\langle x,\ \mathrm{conv\_transpose2d}(\delta, w, \mathrm{op})\rangle,"
         r"\quad H' = s_h(H_o-1) - p_t - p_b + d_h(k_h-1) + \mathrm{op}_h + 1",
         {},
         [
             Line(
                 "",
                 pairing,
-                reading=r"\langle x, \operatorname{conv\_transpose2d}(\delta, w)\rangle",
+                reading=r"\langle x, \mathrm{conv\_transpose2d}(\delta, w)\rangle",
             ),
             Line(
                 "deltas summed out: the row r and column q of x fixed by each tap "
@@ -436,7 +436,7 @@ def _adjoint() -> Statement:
                 "change of index a = k_h − 1 − a′, b = k_w − 1 − b′; "
                 "recognise ⟨conv2d(x, w), δ⟩ on the H′ x W′ input",
                 weight_part,
-                reading=r"\langle \operatorname{conv2d}(x, w), \delta\rangle",
+                reading=r"\langle \mathrm{conv2d}(x, w), \delta\rangle",
                 rename=((L.a1, L.a, L.kh - 1 - L.a), (L.b1, L.b, L.kw - 1 - L.b)),
             ),
         ],
@@ -563,7 +563,7 @@ def controls(by_key: dict[str, Statement]) -> list[Statement]:
             "D6.corr.dx.control-padding-ignores-dilation",
             "Control: δ padded by (k − 1) − p, ignoring the dilation",
             r"\partial L/\partial x = \operatorname{pad}_{(k-1)-p}(\operatorname{dilate}_s\delta)"
-            r" \star_d \operatorname{rot180}(w)",
+            r" \star_d \mathrm{rot180}(w)",
             dx, L.transposed_conv(top=L.kh - 1 - L.pt, left=L.kw - 1 - L.pl),
         ),
         _control(
@@ -576,14 +576,14 @@ def controls(by_key: dict[str, Statement]) -> list[Statement]:
             "D6.corr.dx.control-rot180-on-delta",
             "Control: rot180 applied to δ instead of the kernel",
             r"\partial L/\partial x = \operatorname{pad}(\operatorname{dilate}_s"
-            r"\operatorname{rot180}(\delta)) \star_d w",
+            r"\mathrm{rot180}(\delta)) \star_d w",
             dx, flipped,
         ),
         _control(
             "D6.corr.dx.control-sympy-sum-trap",
             "Control: SymPy's evaluation of the scatter, δ[(r + P − d·a)/s] with no divisibility",
             r"\sum_{o',a',b'} \delta_{n_0,\,g_0O_g+o',\,(r_0+d_ha'-P_t)/s_h,\,(q_0+d_wb'-P_l)/s_w}"
-            r"\operatorname{rot180}(w)_{g_0O_g+o',c_0,a',b'}",
+            r"\mathrm{rot180}(w)_{g_0O_g+o',c_0,a',b'}",
             dx, L.transposed_conv(sample_delta=_sympy_trap),
         ),
         _control(

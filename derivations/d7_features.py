@@ -96,11 +96,11 @@ NOTES = (
     "(\\min(w_0 + k_w, W + p_w) - w_0)\n$$\n\n"
     "with `count_include_pad`; max pooling sends $\\delta_{ij}$ to the first maximum of the "
     "window's entries $x_{h_0 + d_h a,\\, w_0 + d_w b}$ inside the input.",
-    "**Transposed convolution.** $y = \\operatorname{conv\\_transpose2d}(x, w, b)$ is the "
-    "adjoint of $\\operatorname{conv2d}$, so its input gradient is the convolution itself, "
+    "**Transposed convolution.** $y = \\mathrm{conv\\_transpose2d}(x, w, b)$ is the "
+    "adjoint of $\\mathrm{conv2d}$, so its input gradient is the convolution itself, "
     "and its weight gradient is the convolution's with the roles of input and upstream "
     "gradient exchanged:\n\n$$\n"
-    "\\frac{\\partial L}{\\partial x} = \\operatorname{conv2d}(\\delta, w)_{[:H_x,\\ :W_x]}, "
+    "\\frac{\\partial L}{\\partial x} = \\mathrm{conv2d}(\\delta, w)_{[:H_x,\\ :W_x]}, "
     "\\qquad \\frac{\\partial L}{\\partial w_{co}} = \\operatorname{pad}_p(\\delta)_o \\star "
     "\\operatorname{dilate}_s(x_c), \\qquad \\frac{\\partial L}{\\partial b_o} = "
     "\\sum_{ij} \\delta_{oij}\n$$\n\n"
@@ -652,7 +652,7 @@ STATEMENTS = {
         CORRELATION,
         "Padding modes: the input gradient folds the padded input's gradient back",
         r"\frac{\partial L}{\partial x} = \operatorname{fold}_{\mathrm{mode}}\bigl("
-        r"\operatorname{conv\_transpose2d}(\delta, w)\bigr),\ \text{per axis of length } n "
+        r"\mathrm{conv\_transpose2d}(\delta, w)\bigr),\ \text{per axis of length } n "
         r"\text{ padded by } t, b:\ \ "
         + r" \quad ".join(rf"\text{{{m}: }} {f}" for m, f in FOLD.items()),
     ),
@@ -692,8 +692,8 @@ STATEMENTS = {
     "transpose-input": (
         CORRELATION,
         "Transposed convolution: its input gradient is the convolution",
-        r"y = \operatorname{conv\_transpose2d}(x, w, b;\ op):\quad \frac{\partial L}"
-        r"{\partial x} = \operatorname{conv2d}(\delta, w)_{[:H_x,\ :W_x]}",
+        r"y = \mathrm{conv\_transpose2d}(x, w, b;\ op):\quad \frac{\partial L}"
+        r"{\partial x} = \mathrm{conv2d}(\delta, w)_{[:H_x,\ :W_x]}",
     ),
     "transpose-weight": (
         CORRELATION,
@@ -743,7 +743,7 @@ CONTROLS = {
     ),
     "transpose-input-rotated": (
         "Control: the transposed convolution's input gradient with the kernel rotated",
-        r"\frac{\partial L}{\partial x} = \operatorname{conv2d}(\delta, \operatorname{rot180}(w))",
+        r"\frac{\partial L}{\partial x} = \mathrm{conv2d}(\delta, \mathrm{rot180}(w))",
     ),
 }
 METHODS = {"max-backward": METHOD_MAX, "max-to-last-maximum": METHOD_MAX}

@@ -257,7 +257,7 @@ EXERCISES = (
     Exercise(
         "Kernel $k_h = 3$ with dilation $d_h = 2$ and padding $p_t = 1$. By how many rows is "
         "the dilated $\\delta$ padded at the top before it is correlated with "
-        "$\\operatorname{rot180}(w)$? What goes wrong with $(k - 1) - p$?",
+        "$\\mathrm{rot180}(w)$? What goes wrong with $(k - 1) - p$?",
         "$d_h(k_h - 1) - p_t = 2 \\cdot 2 - 1 = 3$ rows. The dilated kernel spans "
         "$d_h(k_h - 1) + 1 = 5$ rows, so a window reaches $4$ rows past its first tap; "
         "$(k_h - 1) - p_t = 1$ ignores the dilation and shifts every row of the input "
@@ -293,7 +293,7 @@ def _theorem(statements) -> str:
     rows.insert(1, r"\text{with }" + D6.D_DEFINITION)
     rows = [_aligned_rows(r) if "partial" in r else "&" + r for r in rows]
     return (
-        "**The theorem.** For the cross-correlation layer $y = \\operatorname{conv2d}(x, w, "
+        "**The theorem.** For the cross-correlation layer $y = \\mathrm{conv2d}(x, w, "
         "b)$ and any upstream gradient $\\delta$, at every entry:\n\n$$\n\\begin{aligned}\n"
         + " \\\\[4pt]\n".join(rows)
         + "\n\\end{aligned}\n$$\n\nwhere $\\operatorname{dilate}_s$ puts $s - 1$ zeros "
@@ -324,7 +324,7 @@ def chapter() -> Chapter:
             ),
             (
                 r"Input gradient: a transposed convolution of $\delta$ with "
-                r"$\operatorname{rot180}(w)$ in the cross-correlation convention, with $w$ itself "
+                r"$\mathrm{rot180}(w)$ in the cross-correlation convention, with $w$ itself "
                 r"in the true-convolution one. Weight gradient: the input correlated with $\delta$"
                 r" dilated by the stride. Bias gradient: the sum of $\delta$."
             ),

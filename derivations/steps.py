@@ -197,12 +197,12 @@ def input_gradient(key: str, X, K, delta, start, bind, names=Names(), title: str
             note=(
                 f"Now ${P}$ is read forwards, as an input is under a sliding "
                 f"window, and the kernel is read backwards, ${k}_{{{ph}-a',\\,{pw}-b'}}$: "
-                f"this is $\\operatorname{{rot180}}({Kn})$."
+                f"this is $\\mathrm{{rot180}}({Kn})$."
             ),
         ),
         Step(
-            f"recognise a correlation with $\\operatorname{{rot180}}({Kn})$",
-            rf"\bigl(\operatorname{{pad}}_{{{ph}}}({Dn}) \star \operatorname{{rot180}}({Kn})"
+            f"recognise a correlation with $\\mathrm{{rot180}}({Kn})$",
+            rf"\bigl(\operatorname{{pad}}_{{{ph}}}({Dn}) \star \mathrm{{rot180}}({Kn})"
             r"\bigr)_{rc}",
             value=S.correlate2d(padded, S.rot180(K), "valid"),
         ),

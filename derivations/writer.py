@@ -322,7 +322,7 @@ def index_page(cases: list[tuple[dict, list[Proof]]]) -> str:
     )
     out.append(
         "Conventions: *cross-correlation* $X \\star K$ is what frameworks compute; *true "
-        "convolution* $X * K = X \\star \\operatorname{rot180}(K)$ is what the source articles "
+        "convolution* $X * K = X \\star \\mathrm{rot180}(K)$ is what the source articles "
         "write. Every statement says which one it uses.\n"
     )
     out.append(

@@ -72,7 +72,8 @@ def test_both_conventions_and_the_articles_activations_are_covered(cases):
         assert any(k.startswith(f"{case}.corr.") for k in keys)
         assert any(k.startswith(f"{case}.conv.") for k in keys)
     assert {"D1.corr.dK.tanh-logistic", "D2.corr.dK1.tanh-arctan-logistic"} <= keys
-    assert "D1.conv.dK.control-not-rotated-back" in keys  # seed 000 before its correction
+    # the single-kernel article's kernel gradient before its correction
+    assert "D1.conv.dK.control-not-rotated-back" in keys
     assert "D4.logistic-slope" in keys
 
 

@@ -1,4 +1,4 @@
-"""The fully connected delta recursion and the weight-sharing matrix (seed 001).
+"""The fully connected delta recursion and the weight-sharing matrix (qrsforever's worked example).
 
 For ``a⁰ = x``, ``zˡ = aˡ⁻¹ Wˡᵀ + bˡ``, ``aˡ = f_l(zˡ)`` (one example per row)
 and ``L = ½ Σ (aᴸ - t)²``::

@@ -1,4 +1,4 @@
-"""The multi-channel CNN on 8x8 digits (seed 003) and its "broken back prop" variants.
+"""Jae Duk Seo's multi-channel CNN on 8x8 digits and its "broken back prop" variants.
 
 Architecture (the article's sizes, weights only, no biases)::
 

@@ -1,4 +1,4 @@
-"""The 11-line network (seed 004): sigmoid layers trained by full-batch gradient descent.
+"""Andrew Trask's 11-line network: sigmoid layers trained by full-batch gradient descent.
 
 The article seeds numpy's legacy generator with ``np.random.seed(1)`` and
 draws every weight matrix as ``2 * random(shape) - 1``. A

@@ -1,4 +1,4 @@
-"""The single-kernel CNN (seed 000) and the kernel update it first shipped.
+"""Jae Duk Seo's single-kernel CNN and the kernel update it first shipped.
 
 Four 3x3 images, one 2x2 kernel, tanh, a dense layer of four weights and a
 sigmoid: ``y = σ(w · vec(tanh(x ⋆ k)))``, loss ``½ Σ (y - t)²``. The article's

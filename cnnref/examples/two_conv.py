@@ -1,4 +1,4 @@
-"""Two convolution layers and a dense layer (seed 002), and its "padded" backward step.
+"""Jae Duk Seo's two convolution layers and a dense layer, and its "padded" backward step.
 
 ``x (4x4) -> conv 2x2 -> tanh -> (3x3) -> conv 2x2 -> arctan -> (2x2) -> dense 4 -> 1
 -> sigmoid``, loss ``½ Σ (y - t)²``. cnnref's :class:`~cnnref.Conv2D` computes

@@ -158,7 +158,7 @@ plt.show()
 # 4 shared values, the gradient of each kernel entry is the sum of the
 # entries of that array where it sits. Both must equal the convolution's own
 # backward pass, `conv2d_backward` (which works with the cross-correlation
-# kernel $\operatorname{rot180}(K)$, hence the rotations below).
+# kernel $\mathrm{rot180}(K)$, hence the rotations below).
 
 # %%
 d = rng.standard_normal(4)  # an upstream gradient on the four outputs

@@ -140,12 +140,12 @@ plt.show()
 #
 # Every input pixel, edges included, gets its gradient the same way once
 # $\delta$ is padded with $k - 1 = 1$ zero on each side: slide
-# $\operatorname{rot180}(K)$ over the padded $\delta$ (cross-correlation), or
+# $\mathrm{rot180}(K)$ over the padded $\delta$ (cross-correlation), or
 # equivalently take the *full* true convolution of $\delta$ with $K$:
 #
 # $$
 # \frac{\partial L}{\partial X} = \operatorname{pad}_1(\delta) \star
-# \operatorname{rot180}(K) = \delta \mathbin{*_{\text{full}}} K .
+# \mathrm{rot180}(K) = \delta \mathbin{*_{\text{full}}} K .
 # $$
 #
 # The cell below computes it three ways: the chain rule written out pixel by
@@ -279,7 +279,7 @@ plt.show()
 # The kernel gradient collects, for each tap, the input pixels that tap read,
 # weighted by $\delta$: $\partial L / \partial K = X \star \delta$, a plain
 # cross-correlation with no rotation. In the true-convolution convention the
-# same gradient reads $\operatorname{rot180}(X \star \delta)$; updating the
+# same gradient reads $\mathrm{rot180}(X \star \delta)$; updating the
 # kernel without that rotation is the mistake Seo's single-kernel article
 # corrected in a later revision (see the [errata](../../errata/)).
 

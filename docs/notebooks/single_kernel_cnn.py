@@ -32,7 +32,7 @@
 # **The article's correction.** A later revision of the article says that its
 # kernel gradient comes out rotated by 180 degrees relative to the kernel, and
 # that the first version updated the kernel with it without rotating it back.
-# Replaying that first version means applying $\operatorname{rot180}(\partial
+# Replaying that first version means applying $\mathrm{rot180}(\partial
 # L/\partial K)$ in place of $\partial L/\partial K$ at every step.
 #
 # **Verified here:** the gradients used for training pass `gradcheck`; the
@@ -96,7 +96,7 @@ assert bug_check.max_error > 1e-2
 # ## How far is the uncorrected update from the gradient?
 #
 # Rotating a matrix does not change its norm, so for $u =
-# \operatorname{rot180}(g)$ the relative error and the cosine similarity are
+# \mathrm{rot180}(g)$ the relative error and the cosine similarity are
 # tied: $\lVert u - g\rVert / \lVert g\rVert = \sqrt{2(1 - \cos(u, g))}$.
 # There is a second, less obvious effect of the data. Every image here is
 # constant along its rows, so $\partial L/\partial K_{ab} = \sum_{i,j}

@@ -102,7 +102,7 @@ plt.show()
 # tap, so
 #
 # $$\frac{\partial L}{\partial a_1} = \delta_2 \mathbin{*_{\text{full}}} K_2
-# = \operatorname{pad}_1(\delta_2) \star \operatorname{rot180}(K_2)
+# = \operatorname{pad}_1(\delta_2) \star \mathrm{rot180}(K_2)
 # = \operatorname{pad}_1(K_2) * \delta_2 ,$$
 #
 # where $*$ is true convolution and $\star$ cross-correlation. The last form

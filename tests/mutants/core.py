@@ -287,7 +287,8 @@ MUTANTS = [
         target="conv backward (fast)",
         description="weight gradient computed as Xᵀδ instead of δXᵀ and reshaped to OIHW: "
         "the layout transposed",
-        source="seed 000's own correction: its first weight gradient was transposed",
+        source="the correction in Jae Duk Seo's single-kernel CNN article: its first weight "
+        "gradient was transposed",
         tests=FAST_BACKWARD_TESTS,
         patches=_patch(
             "_blocks.py",
@@ -631,7 +632,8 @@ MUTANTS = [
         target="naive spec",
         description="the loop backward reads each window column-major into the weight "
         "gradient (transposed for square kernels)",
-        source="seed 000's own correction: its first weight gradient was transposed",
+        source="the correction in Jae Duk Seo's single-kernel CNN article: its first weight "
+        "gradient was transposed",
         tests=SPEC_BACKWARD_TESTS,
         patches=_patch(
             "naive.py",

@@ -89,7 +89,8 @@ MUTANTS = [
         name="sigmoid-derivative-of-z",
         target="activations",
         description="the sigmoid slope s(1 - s) is evaluated on z instead of on s = sigmoid(z)",
-        source="seed 004's nonlin(x, deriv=True), which expects the output, fed the input",
+        source="Andrew Trask's 11-line network: nonlin(x, deriv=True) expects the output and "
+        "was fed the input",
         tests=(ACT_FD, ACT_TORCH),
         patches=_patch(
             "activations.py",
@@ -133,7 +134,8 @@ MUTANTS = [
         name="dense-weight-gradient-transposed",
         target="layers",
         description="Dense's weight gradient is computed as xᵀ δ, the transpose of δᵀ x",
-        source="seed 000's published correction (a gradient used transposed)",
+        source="the published correction of Jae Duk Seo's single-kernel CNN article (a gradient "
+        "used transposed)",
         tests=(LAYER_FD, SEQ_FD),
         patches=_patch(
             "layers.py",
