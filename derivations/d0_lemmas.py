@@ -439,8 +439,8 @@ def _exercises() -> tuple[Exercise, ...]:
         Exercise(
             "Show the lemma the other way round: $X \\star K = X * \\mathrm{rot180}(K)$.",
             "Apply the lemma to the kernel $\\mathrm{rot180}(K)$: "
-            "$X * \\mathrm{rot180}(K) = X \\star \\mathrm{rot180}(\\operatorname"
-            "{rot180}(K)) = X \\star K$, since rotating twice by 180 degrees is the identity.",
+            "$X * \\mathrm{rot180}(K) = X \\star \\mathrm{rot180}(\\mathrm{rot180}(K)) = "
+            "X \\star K$, since rotating twice by 180 degrees is the identity.",
             check=lambda: exactly_equal(
                 S.correlate2d(x, k, "valid"), S.convolve2d(x, S.rot180(k), "valid")
             ),
