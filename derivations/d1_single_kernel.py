@@ -474,16 +474,17 @@ def chapter() -> Chapter:
             "The kernel gradient",
             "Each entry is the sum of the four products of $\\delta$ with the input entries "
             "under the window at that kernel position.",
-            r"\frac{\partial L}{\partial K} = X \star \delta = "
-            + matrix(S.correlate2d(X, delta, "valid")),
+            r"\begin{aligned}\frac{\partial L}{\partial K} &= X \star \delta \\ &= "
+            + matrix(S.correlate2d(X, delta, "valid"))
+            + r"\end{aligned}",
         ),
         Result(
             "The input gradient",
             "Written out, each input entry collects the $\\delta_{ij}$ of the windows that "
             "covered it (corners one term, the centre four); the same matrix is the padded "
             "$\\delta$ correlated with the rotated kernel.",
-            rf"\frac{{\partial L}}{{\partial X}} = {matrix(sums)} = {matrix(padded)} \star "
-            + matrix(rotated),
+            rf"\begin{{aligned}}\frac{{\partial L}}{{\partial X}} &= {matrix(sums)} \\ "
+            rf"&= {matrix(padded)} \star {matrix(rotated)}\end{{aligned}}",
             figure="rotation",
             check=lambda: exactly_equal(sums, S.correlate2d(padded, rotated, "valid")),
         ),

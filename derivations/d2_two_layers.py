@@ -429,18 +429,19 @@ def chapter() -> Chapter:
             Result(
                 "The second kernel's gradient",
                 "",
-                r"\frac{\partial L}{\partial K_2} = A_1 \star \delta_2 = "
-                + matrix(S.correlate2d(A1, delta2, "valid")),
+                r"\begin{aligned}\frac{\partial L}{\partial K_2} &= A_1 \star \delta_2 \\ &= "
+                + matrix(S.correlate2d(A1, delta2, "valid"))
+                + r"\end{aligned}",
             ),
             Result(
                 "The padded step",
                 "Each entry of $A_1$ collects the $\\delta^{(2)}_{ij}$ of the windows that "
                 "covered it, weighted by the tap of $K_2$ that touched it. Padding $\\delta_2$ "
                 "or padding $K_2$ gives the same matrix: a full convolution commutes.",
-                r"\frac{\partial L}{\partial A_1} = "
+                r"\begin{aligned}\frac{\partial L}{\partial A_1} &= "
                 + matrix(S.convolve2d(delta2, K2, "full"))
-                + r" = \operatorname{pad}_1(\delta_2) \star \mathrm{rot180}(K_2)"
-                + r" = \operatorname{pad}_1(K_2) \star \mathrm{rot180}(\delta_2)",
+                + r" \\ &= \operatorname{pad}_1(\delta_2) \star \mathrm{rot180}(K_2)"
+                + r" = \operatorname{pad}_1(K_2) \star \mathrm{rot180}(\delta_2)\end{aligned}",
                 check=lambda: (
                     exactly_equal(
                         S.convolve2d(delta2, K2, "full"),

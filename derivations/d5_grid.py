@@ -634,9 +634,9 @@ ADJOINT = {
     "adjoint": (
         CORRELATION,
         "conv_transpose2d is the adjoint of conv2d, for every output_padding",
-        r"\langle \mathrm{conv2d}(x, w)_{[:H_o,\ :W_o]},\ \delta \rangle = \langle x,\ "
-        r"\mathrm{conv\_transpose2d}(\delta, w;\ \mathrm{output\_padding} = op) \rangle"
-        r"\quad (0 \le op < \max(s, d))",
+        r"\begin{aligned}\langle \mathrm{conv2d}(x, w)_{[:H_o,\ :W_o]},\ \delta \rangle &= "
+        r"\langle x,\ \mathrm{conv\_transpose2d}(\delta, w;\ \mathrm{output\_padding} = op) "
+        r"\rangle \\ &\quad (0 \le op < \max(s, d))\end{aligned}",
     ),
 }
 METHOD_ADJOINT = "both inner products as exact sparse polynomials; coefficient comparison"

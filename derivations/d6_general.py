@@ -858,8 +858,8 @@ def _unread_proof(dx: Statement) -> Proof:
         "Which inputs get no gradient: exactly those no window reads",
         CORRELATION,
         r"\frac{\partial L}{\partial x_{n_0,c,r_0,q_0}} \equiv 0 \iff "
-        r"\neg\exists\, i<H_o,\ a<k_h:\ s_hi+d_ha = r_0+p_t \ \lor\ "
-        r"\neg\exists\, j<W_o,\ b<k_w:\ s_wj+d_wb = q_0+p_l",
+        r"\begin{aligned}[t] &\neg\exists\, i<H_o,\ a<k_h:\ s_hi+d_ha = r_0+p_t \\ "
+        r"\lor\ &\neg\exists\, j<W_o,\ b<k_w:\ s_wj+d_wb = q_0+p_l \end{aligned}",
         exact and remainder,
         holds_for=_symbols_of(dx),
         side_conditions=[

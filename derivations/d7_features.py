@@ -643,18 +643,20 @@ def prove_transpose(tcfg) -> tuple[dict[str, bool], dict[str, bool]]:
 # the case --------------------------------------------------------------------
 
 FOLD = {
-    "reflect": r"g_{t+i} + [1 \le i \le t]\, g_{t-i} + [n-1-b \le i \le n-2]\, g_{t+2(n-1)-i}",
-    "replicate": r"g_{t+i} + [i = 0] \sum_{u<t} g_u + [i = n-1] \sum_{u \ge t+n} g_u",
-    "circular": r"g_{t+i} + [i \ge n-t]\, g_{i-(n-t)} + [i < b]\, g_{t+n+i}",
+    "reflect": r"g_{p_t+i} + [1 \le i \le p_t]\, g_{p_t-i} + [n-1-p_b \le i \le n-2]\, "
+    r"g_{p_t+2(n-1)-i}",
+    "replicate": r"g_{p_t+i} + [i = 0] \sum_{u<p_t} g_u + [i = n-1] \sum_{u \ge p_t+n} g_u",
+    "circular": r"g_{p_t+i} + [i \ge n-p_t]\, g_{i-(n-p_t)} + [i < p_b]\, g_{p_t+n+i}",
 }
 STATEMENTS = {
     "mode-input": (
         CORRELATION,
         "Padding modes: the input gradient folds the padded input's gradient back",
-        r"\frac{\partial L}{\partial x} = \operatorname{fold}_{\mathrm{mode}}\bigl("
-        r"\mathrm{conv\_transpose2d}(\delta, w)\bigr),\ \text{per axis of length } n "
-        r"\text{ padded by } t, b:\ \ "
-        + r" \quad ".join(rf"\text{{{m}: }} {f}" for m, f in FOLD.items()),
+        r"\begin{aligned}\frac{\partial L}{\partial x} &= \operatorname{fold}_{\mathrm{mode}}"
+        r"(g),\quad g = \mathrm{conv\_transpose2d}(\delta, w), \\ "
+        r"&\quad \text{per axis of length } n \text{ padded by } p_t, p_b: \\ "
+        + r" \\ ".join(rf"&\quad \text{{{m}: }} {f}" for m, f in FOLD.items())
+        + r"\end{aligned}",
     ),
     "mode-weight": (
         CORRELATION,
@@ -666,28 +668,29 @@ STATEMENTS = {
     "avg-backward": (
         NO_POOL,
         "Average pooling, every option: the gradient over PyTorch's divisor",
-        r"\frac{\partial L}{\partial x_{rc}} = "
-        r"\sum_{(i,j) \ni (r,c)} \frac{\delta_{ij}}{D_{ij}},\ "
-        r"D_{ij} = \begin{cases} \text{divisor_override} & \text{if given} \\ "
+        r"\begin{aligned}\frac{\partial L}{\partial x_{rc}} &= "
+        r"\sum_{(i,j) \ni (r,c)} \frac{\delta_{ij}}{D_{ij}}, \\ "
+        r"D_{ij} &= \begin{cases} \text{divisor_override} & \text{if given} \\ "
         r"(\min(h_0 + k_h, H + p_h) - h_0)(\min(w_0 + k_w, W + p_w) - w_0) & "
         r"\text{count_include_pad} \\ "
         r"(\min(h_0 + k_h, H) - \max(h_0, 0))(\min(w_0 + k_w, W) - \max(w_0, 0)) & "
-        r"\text{otherwise} \end{cases}",
+        r"\text{otherwise} \end{cases}\end{aligned}",
     ),
     "pool-output-size": (
         NO_POOL,
         "Pooling output size with ceil_mode: the windows that start inside the input",
-        r"H_o = \Bigl\lfloor \tfrac{H + 2p - d(k-1) - 1 + (s-1)}{s} \Bigr\rfloor + 1 - "
-        r"\bigl[(H_o' - 1)\,s \ge H + p\bigr] = \#\{i : s i - p < H,\ s i - p + d(k-1) + 1 "
-        r"\le H + p + s - 1\}",
+        r"\begin{aligned}H_o &= \Bigl\lfloor \tfrac{H + 2p - d(k-1) - 1 + (s-1)}{s} "
+        r"\Bigr\rfloor + 1 - \bigl[(H_o' - 1)\,s \ge H + p\bigr] \\ "
+        r"&= \#\{i : s i - p < H,\ s i - p + d(k-1) + 1 \le H + p + s - 1\}\end{aligned}",
     ),
     "max-backward": (
         NO_POOL,
         "Max pooling with dilation, padding and ceil_mode: the gradient to the first maximum",
-        r"\frac{\partial}{\partial x_m} \sum_{ij} \delta_{ij} \max_{q \in W_{ij}} x_q \,\Big|"
-        r"_{x = v - \varepsilon\,\mathrm{pos}} = \sum_{(i,j):\ m = \operatorname{argmax}^"
-        r"{\mathrm{first}}_{q \in W_{ij}} v_q} \delta_{ij},\ W_{ij} = \{(s_h i - p_h + d_h a,\ "
-        r"s_w j - p_w + d_w b)\} \cap \text{input}",
+        r"\begin{aligned}\frac{\partial}{\partial x_m} \sum_{ij} \delta_{ij} "
+        r"\max_{q \in W_{ij}} x_q \,\Big|_{x = v - \varepsilon\,\mathrm{pos}} &= "
+        r"\sum_{(i,j):\ m = \operatorname{argmax}^{\mathrm{first}}_{q \in W_{ij}} v_q} "
+        r"\delta_{ij}, \\ W_{ij} &= \{(s_h i - p_h + d_h a,\ s_w j - p_w + d_w b)\} \cap "
+        r"\text{input}\end{aligned}",
     ),
     "transpose-input": (
         CORRELATION,
@@ -710,7 +713,7 @@ STATEMENTS = {
 CONTROLS = {
     "mode-not-folded": (
         "Control: the padding mode's gradient not folded back (zero padding's gradient)",
-        r"\frac{\partial L}{\partial x_{ci}} = g_{c,\,t+i}",
+        r"\frac{\partial L}{\partial x_{ci}} = g_{c,\,p_t+i}",
     ),
     "reflect-as-symmetric": (
         "Control: reflect folded as if the edge were repeated (numpy's 'symmetric')",
@@ -718,7 +721,7 @@ CONTROLS = {
     ),
     "circular-wrong-side": (
         "Control: circular padding folded from the wrong side",
-        r"\operatorname{fold}_{\mathrm{circular}} \text{ with } (t, b) \text{ swapped}",
+        r"\operatorname{fold}_{\mathrm{circular}} \text{ with } (p_t, p_b) \text{ swapped}",
     ),
     "avg-full-kernel-divisor": (
         "Control: every average-pooling window divided by k_h k_w",
