@@ -331,23 +331,23 @@ def index_page(cases: list[tuple[dict, list[Proof]]]) -> str:
         "at the chapter's sizes, the certificates of the statements, and exercises.\n"
     )
     out.append(
-        "| case | statements proven | negative controls rejected | derivation steps checked "
-        "| page |"
+        "| chapter | statements proven | negative controls rejected | derivation steps checked |"
     )
-    out.append("|---|---|---|---|---|")
+    out.append("|---|---|---|---|")
     for case, proofs in cases:
         c = counts(proofs)
         steps = step_counts(case.get("chapter"))
         shown = f"{steps['proven']} / {steps['steps']}" if steps["steps"] else "—"
         out.append(
-            f"| {case['case']} — {case['title']} | {c['proven']} / {c['statements']} "
-            f"| {c['rejected']} / {c['controls']} | {shown} "
-            f"| [{case['slug']}]({case['slug']}.md) |"
+            f"| [{case['case']} — {case['title']}]({case['slug']}.md) "
+            f"| {c['proven']} / {c['statements']} | {c['rejected']} / {c['controls']} | {shown} |"
         )
     out.append("")
     out.append(
-        "Max-pooling ties: where a window holds equal maxima, max is not differentiable; "
-        "cnnref, as PyTorch, sends the gradient to the first maximum in row-major order.\n"
+        "One assumption runs through the pooling statements (D3, D5, D6, D7): where a "
+        "max-pooling window holds two or more equal maxima, the maximum is not "
+        "differentiable, and cnnref, as PyTorch, sends the gradient to the first of them "
+        "in row-major order.\n"
     )
     return "\n".join(out)
 

@@ -9,6 +9,7 @@ a copy typed by hand.
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from pathlib import Path
@@ -116,8 +117,6 @@ def benchmark_figure() -> str:
     """Inline SVG: cnnref / PyTorch time ratio per shape and dtype, with the targets."""
     if not BENCH.exists():
         return ""
-    import io
-
     import matplotlib
 
     matplotlib.use("Agg")
@@ -126,8 +125,17 @@ def benchmark_figure() -> str:
     rows = [r for r in json.loads(BENCH.read_text())["rows"] if "ratio_to_torch" in r]
     if not rows:
         return ""
-    plt.rcParams["svg.hashsalt"] = "cnnref"
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.2))
+    from cnnref.examples import FIGURE_STYLE
+
+    # No background and grey ink, as the notebooks' figures: readable on both palettes.
+    with plt.rc_context({**FIGURE_STYLE, "svg.hashsalt": "cnnref"}):
+        svg = _ratio_chart(plt, rows)
+    return '<div class="cnnref-figure">' + svg[svg.index("<svg") :] + "</div>"
+
+
+def _ratio_chart(plt, rows) -> str:
+    """The SVG of the ratio bars (see :func:`benchmark_figure`)."""
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.4))
     labels = [f"{r['shape']} ({r['dtype']})" for r in rows]
     ratios = [r["ratio_to_torch"] for r in rows]
     colours = ["tab:blue" if r["dtype"] == "float64" else "tab:orange" for r in rows]
@@ -140,20 +148,19 @@ def benchmark_figure() -> str:
         target = r.get("target", "")
         if target.startswith("<=") and target.endswith("x"):
             limit = float(target[2:-1])
-            ax.plot([limit, limit], [i - 0.4, i + 0.4], color="black", lw=2)
+            ax.plot([limit, limit], [i - 0.4, i + 0.4], color="tab:red", lw=2)
     ax.axvline(1.0, color="grey", ls="--", lw=1)
     ax.set_yticks(range(len(rows)), labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlabel(
-        "time of cnnref / time of PyTorch, median and range over rounds "
-        "(below 1: cnnref faster; black bar: target)"
+        "cnnref's time / PyTorch's time\n(median and range over rounds; "
+        "below 1: cnnref faster;\nred mark: the target)"
     )
     fig.tight_layout()
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None})
     plt.close(fig)
-    svg = buffer.getvalue()
-    return '<div class="cnnref-figure">' + svg[svg.index("<svg") :] + "</div>"
+    return buffer.getvalue()
 
 
 def test_report_table() -> str:
@@ -273,7 +280,8 @@ def _ran() -> str:
     text = f"{ran} ran: {totals['passed']} passed, {totals['failed']} failed"
     if totals["skipped"]:
         reasons = report.get("skipped_because") or {}
-        why = "; ".join(f"{n} as “{r}”" for r, n in sorted(reasons.items(), key=lambda i: -i[1]))
+        by_count = sorted(reasons.items(), key=lambda item: -item[1])
+        why = "; ".join(f"{n} because {reason}" for reason, n in by_count)
         text += f"; {totals['skipped']} skipped" + (f" ({why})" if why else "")
     return text.replace("|", "\\|")
 

@@ -89,14 +89,18 @@ assert check.max_error < 1e-6
 
 # %% tags=["hide-input"]
 fig, ax = plt.subplots(
-    1, 3, figsize=(10, 3.2), gridspec_kw={"width_ratios": [5, 3, 2]}
+    1,
+    3,
+    figsize=(10, 3.4),
+    gridspec_kw={"width_ratios": [5, 3, 2]},
+    layout="constrained",
 )
 m = max(np.abs(d).max() for d in delta)
 for i, (a, d) in enumerate(zip(ax, delta, strict=True)):
     im = a.imshow(d, cmap="RdBu", vmin=-m, vmax=m, aspect="auto")
-    a.set_title(f"δ of layer {i + 1} (rms {np.sqrt(np.mean(d**2)):.3f})")
+    a.set_title(f"δ of layer {i + 1}\nrms {np.sqrt(np.mean(d**2)):.3f}")
     a.set_xlabel("unit")
-    a.set_ylabel("example")
+ax[0].set_ylabel("example")
 fig.colorbar(im, ax=ax, shrink=0.8)
 plt.show()
 
