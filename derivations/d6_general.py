@@ -238,10 +238,10 @@ def _x_chain(taps, closed_taps, convention) -> list[Line]:
             line2,
         ),
         Line(
-            "change of index a = k_h − 1 − a′, b = k_w − 1 − b′: the scatter of δ read as a "
+            "change of index $a = k_h - 1 - a'$, $b = k_w - 1 - b'$: the scatter of δ read as a "
             "sliding window; the kernel is read backwards, which is the rotation"
             if convention == CORRELATION
-            else "change of index a = k_h − 1 − a′, b = k_w − 1 − b′: the layer's rotation "
+            else "change of index $a = k_h - 1 - a'$, $b = k_w - 1 - b'$: the layer's rotation "
             "and the window's reversal cancel",
             line3,
             rename=ROTATION,
@@ -433,7 +433,7 @@ def _adjoint() -> Statement:
                 middle,
             ),
             Line(
-                "change of index a = k_h − 1 − a′, b = k_w − 1 − b′; "
+                "change of index $a = k_h - 1 - a'$, $b = k_w - 1 - b'$; "
                 "recognise ⟨conv2d(x, w), δ⟩ on the H′ x W′ input",
                 weight_part,
                 reading=r"\langle \mathrm{conv2d}(x, w), \delta\rangle",
@@ -470,7 +470,7 @@ def _avg_pool() -> Statement:
             Line("", differentiate(L.avg_pool_loss(), L.POOL_ENTRY)),
             Line("chain rule; deltas summed out (n = n₀, c = c₀); padding discharged", line1),
             Line(
-                "change of index a = k_h − 1 − a′ (the all-ones kernel is its own rotation); "
+                "change of index $a = k_h - 1 - a'$ (the all-ones kernel is its own rotation); "
                 "recognise a transposed convolution",
                 L.avg_pool_backward(),
                 rename=ROTATION,

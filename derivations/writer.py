@@ -134,17 +134,20 @@ def _chain_section(chain: dict, slug: str) -> list[str]:
         left = chain["start"] if n == 1 else ""
         rows.append(f"{left} &= {step['line']} && \\text{{({n})}}")
     out.append(_math(aligned(rows)))
-    out.append("| | rule | side conditions | checked | record |")
-    out.append("|---|---|---|---|---|")
+    out.append("| | rule | checked |")
+    out.append("|---|---|---|")
+    for step in chain["steps"]:
+        verdict = "proven" if step["holds"] else "**NOT PROVEN**"
+        out.append(f"| ({step['step']}) | {step['rule']} | {verdict} |")
+    out.append("")
+    # The conditions each step used and its record: machine detail, collapsed.
+    detail = ["| | side conditions | record |", "|---|---|---|"]
     for step in chain["steps"]:
         conditions = ", ".join(f"${c}$" for c in step["conditions"]) or "—"
-        verdict = "proven" if step["holds"] else "**NOT PROVEN**"
         key = f"{chain['key']}/{step['step']}"
-        out.append(
-            f"| ({step['step']}) | {step['rule']} | {conditions} | {verdict} "
-            f"| [`{key}`](records/{slug}.json) |"
-        )
-    out.append("")
+        detail.append(f"| ({step['step']}) | {conditions} | [`{key}`](records/{slug}.json) |")
+    out.append('??? note "The conditions each step used, and its record"\n')
+    out.append(_indent("\n".join(detail)) + "\n")
     for step, note in zip(chain["steps"], chain.get("notes", ()), strict=False):
         if note:
             out.append(f"**({step['step']})** {note.strip()}\n")
@@ -172,14 +175,16 @@ def _chapter_sections(chapter: dict, slug: str) -> list[str]:
                 "Each $=$ below is one step, named on the right and numbered; SymPy checks every "
                 "step on its own, exactly, for every entry the line stands for at this chapter's "
                 "sizes (`expand(previous line - this line) == 0`, or a comparison of polynomial "
-                "coefficients; never by sampling). The table under each chain gives the verdict "
-                "of each step and its key in the JSON record, which also names the method.\n"
+                "coefficients; never by sampling). The table under each chain names the rule of "
+                "each step and gives its verdict; the collapsed box below it, the conditions the "
+                "step used and its key in the JSON record, which also names the method.\n"
             )
         else:
             out.append(
                 "Each $=$ below is one step, named and numbered; every step is checked on its "
-                f"own ({'; '.join(own)}). The table under each chain gives the verdict of each "
-                "step, the conditions it used and its key in the JSON record.\n"
+                f"own ({'; '.join(own)}). The table under each chain names the rule of each "
+                "step and gives its verdict; the collapsed box below it, the conditions the step "
+                "used and its key in the JSON record.\n"
             )
         for chain in chapter["chains"]:
             out += _chain_section(chain, slug)
