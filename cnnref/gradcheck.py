@@ -1,8 +1,8 @@
 """Gradient checking by central finite differences, in float64.
 
 A function ``y = f(inputs)`` and its claimed backward pass are compared
-through the scalar ``L = Σ G ⊙ f(inputs)`` with a **random** upstream
-gradient ``G`` (an all-ones ``G``, i.e. ``f(...).sum()``, cannot tell a
+through the scalar ``L = Σ δ ⊙ f(inputs)`` with a **random** upstream
+gradient ``δ`` (an all-ones ``δ``, i.e. ``f(...).sum()``, cannot tell a
 rotated kernel from an unrotated one). Every entry of every input is nudged by
 ``±eps`` and ``(L(+eps) - L(-eps)) / (2 eps)`` is set against the backward
 pass's ``∂L/∂input``.
@@ -56,7 +56,7 @@ def gradcheck(forward, backward, inputs: dict, *, eps: float = 1e-6, seed=0) -> 
     eps : float
         Step of the central differences.
     seed : int or numpy Generator
-        Draws the upstream gradient ``G`` (standard normal, shape of ``y``).
+        Draws the upstream gradient ``δ`` (standard normal, shape of ``y``).
     """
     point = {k: np.array(v, dtype=np.float64) for k, v in inputs.items()}
     y = np.asarray(forward(**point), dtype=np.float64)

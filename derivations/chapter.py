@@ -43,7 +43,7 @@ class Result:
     equation: str  # LaTeX, display
     figure: str = ""  # a name in the case's FIGURES
     check: Callable[[], bool] | None = None
-    checked: str = "the matrices above are equal entry by entry"  # what ``check`` decides
+    shows: str = "the matrices above are equal entry by entry"  # what ``check`` decides
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def checked(chapter: Chapter) -> dict:
             "equation": r.equation,
             "figure": r.figure,
             "holds": None if r.check is None else bool(r.check()),
-            "checked": r.checked,
+            "shows": r.shows,
         }
         for r in chapter.results
     ]

@@ -402,9 +402,11 @@ def chapter() -> Chapter:
                 r"every kernel entry many times."
             ),
             (
-                r"Its input gradient is $C^\top \operatorname{vec}(\delta)$, and multiplying by "
-                r"$C^\top$ is a full convolution of $\delta$ with the kernel: the rotation in the "
-                r"backward pass comes from the transpose, not from a convention."
+                r"Its input gradient is $C^\top \operatorname{vec}(\delta)$. For a "
+                r"cross-correlation layer, multiplying by $C^\top$ is a full convolution of "
+                r"$\delta$ with the kernel, a correlation with the kernel rotated: the rotation "
+                r"of the backward pass comes from the transpose. (A true-convolution layer holds "
+                r"the rotation in its forward pass, and the two cancel.)"
             ),
         ),
     )

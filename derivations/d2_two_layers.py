@@ -472,8 +472,9 @@ def chapter() -> Chapter:
                 r"layer's own $\delta$."
             ),
             (
-                r"The kernel rotates only in the input gradient, once for every layer the gradient"
-                r" passes back through."
+                r"In a cross-correlation network the kernel rotates only in the input gradient, "
+                r"once for every layer the gradient passes back through; in the true-convolution "
+                r"convention the rotation moves to the kernel gradients (D1)."
             ),
         ),
     )

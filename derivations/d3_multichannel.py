@@ -512,7 +512,7 @@ def _pooling_result() -> Result:
         + matrix(routed[0])
         + r"\end{gathered}",
         check=lambda: exactly_equal(derivative.reshape(routed.shape), routed),
-        checked="SymPy's derivative of the maximum of each window equals the routing",
+        shows="SymPy's derivative of the maximum of each window equals the routing",
     )
 
 

@@ -269,9 +269,9 @@ def base_grid() -> list[Config]:
 
 
 def weight_gradient(x: np.ndarray, grad: np.ndarray, cfg: Config) -> np.ndarray:
-    """``∂L/∂w[o, c]``: the padded input correlated with ``G[o]`` dilated by the stride.
+    """``∂L/∂w[o, c]``: the padded input correlated with ``δ[o]`` dilated by the stride.
 
-    Written with :func:`derivations.symbolic.conv2d` taking ``G[o]`` as the
+    Written with :func:`derivations.symbolic.conv2d` taking ``δ[o]`` as the
     kernel: kernel dilation = the layer's stride, step = the layer's dilation;
     the first ``kh x kw`` outputs are the kernel's taps.
     """
@@ -292,9 +292,9 @@ def weight_gradient(x: np.ndarray, grad: np.ndarray, cfg: Config) -> np.ndarray:
 
 
 def input_gradient(grad: np.ndarray, w: np.ndarray, cfg: Config) -> np.ndarray:
-    """``∂L/∂x = conv_transpose2d(G, w)`` with the stride remainder as ``output_padding``.
+    """``∂L/∂x = conv_transpose2d(δ, w)`` with the stride remainder as ``output_padding``.
 
-    Uneven padding ``(top, bottom, left, right)`` pads the dilated ``G`` by
+    Uneven padding ``(top, bottom, left, right)`` pads the dilated ``δ`` by
     ``d(k-1) - top`` above and ``d(k-1) - bottom + remainder`` below.
     """
     return S.conv_transpose2d(
@@ -382,7 +382,7 @@ def _controls(cfg: Config, x, w, g, closed_dw) -> dict[str, tuple[bool, Callable
 
     * ``no-rot180``: the input gradient with the unrotated kernel; it differs
       unless the centre tap is the only one that reaches ``x`` (each product
-      ``G[i] w[a]`` of the gradient would have to meet ``G[i] w[k-1-a]``);
+      ``δ[i] w[a]`` of the gradient would have to meet ``δ[i] w[k-1-a]``);
     * ``transposed``: the weight gradient transposed (square kernels); it
       differs when a tap ``(a, b)`` with ``a != b`` reaches ``x``;
     * ``pad-one-too-few``: δ padded one too few at the top/left (one too many at the
@@ -498,7 +498,7 @@ def tie_broken(values: np.ndarray) -> np.ndarray:
 
 
 def max_pool_gradient(values: np.ndarray, g: np.ndarray, kernel, stride) -> np.ndarray:
-    """``∂L/∂x`` for ``L = Σ G ⊙ max_pool2d(x)``: ``sympy.diff`` of ``Max`` at :func:`tie_broken`.
+    """``∂L/∂x`` for ``L = Σ δ ⊙ max_pool2d(x)``: ``sympy.diff`` of ``Max`` at :func:`tie_broken`.
 
     No index map: :func:`derivations.symbolic.max_pool2d` is ``Max`` over each
     window, and each partial derivative is taken by its definition, every
@@ -634,9 +634,10 @@ ADJOINT = {
     "adjoint": (
         CORRELATION,
         "conv_transpose2d is the adjoint of conv2d, for every output_padding",
-        r"\begin{aligned}\langle \mathrm{conv2d}(x, w)_{[:H_o,\ :W_o]},\ \delta \rangle &= "
-        r"\langle x,\ \mathrm{conv\_transpose2d}(\delta, w;\ \mathrm{output\_padding} = op) "
-        r"\rangle \\ &\quad (0 \le op < \max(s, d))\end{aligned}",
+        r"\begin{aligned}\langle \mathrm{conv2d}(x, w)_{[:H_\delta,\ :W_\delta]},\ \delta "
+        r"\rangle &= \langle x,\ \mathrm{conv\_transpose2d}(\delta, w;\ "
+        r"\mathrm{output\_padding} = op) \rangle \\ &\quad (0 \le op < \max(s, d);\ "
+        r"H_\delta \times W_\delta \text{ the size of } \delta)\end{aligned}",
     ),
 }
 METHOD_ADJOINT = "both inner products as exact sparse polynomials; coefficient comparison"
@@ -861,10 +862,10 @@ FIGURES = {
 
 def _strided_input_chain() -> Chain:
     """``∂L/∂x = conv_transpose2d(δ, w)`` for stride 2 with a remainder, step by step."""
-    x, w, G = S.symbols("x", (5, 5)), S.symbols("w", (2, 2)), S.symbols("delta", (2, 2))
+    x, w, delta = S.symbols("x", (5, 5)), S.symbols("w", (2, 2)), S.symbols("delta", (2, 2))
     y = S.conv2d(x[None], w[None, None], stride=2)[0]
-    loss = S.total(g * v for g, v in zip(G.reshape(-1), y.reshape(-1), strict=True))
-    dilated = S.dilate2d(G, 2)
+    loss = S.total(g * v for g, v in zip(delta.reshape(-1), y.reshape(-1), strict=True))
+    dilated = S.dilate2d(delta, 2)
 
     def table(entry):
         out = np.empty((5, 5), dtype=object)
@@ -875,7 +876,7 @@ def _strided_input_chain() -> Chain:
     def scatter(r, c):
         for i, j in np.ndindex(2, 2):
             if 0 <= r - 2 * i < 2 and 0 <= c - 2 * j < 2:
-                yield G[i, j] * w[r - 2 * i, c - 2 * j]
+                yield delta[i, j] * w[r - 2 * i, c - 2 * j]
 
     def spread(r, c):
         for i, j in np.ndindex(3, 3):
@@ -902,7 +903,7 @@ def _strided_input_chain() -> Chain:
                             S.total(
                                 [
                                     g * v.diff(xv)
-                                    for g, v in zip(G.reshape(-1), y.reshape(-1), strict=True)
+                                    for g, v in zip(delta.reshape(-1), y.reshape(-1), strict=True)
                                 ]
                             )
                             for xv in row
@@ -939,7 +940,9 @@ def _strided_input_chain() -> Chain:
                 "recognise the transposed convolution",
                 r"\mathrm{conv\_transpose2d}(\delta, w;\ s = 2,\ "
                 r"\mathrm{output\_padding} = 1)_{rc}",
-                value=S.conv_transpose2d(G[None], w[None, None], stride=2, output_padding=1)[0],
+                value=S.conv_transpose2d(delta[None], w[None, None], stride=2, output_padding=1)[
+                    0
+                ],
             ),
         ),
     )
@@ -947,8 +950,8 @@ def _strided_input_chain() -> Chain:
 
 def _strided_result() -> Result:
     """The 5x5 input gradient of the worked layer, written out: the last row and column are 0."""
-    w, G = S.symbols("w", (2, 2)), S.symbols("delta", (2, 2))
-    dx = S.conv_transpose2d(G[None], w[None, None], stride=2, output_padding=1)[0]
+    w, delta = S.symbols("w", (2, 2)), S.symbols("delta", (2, 2))
+    dx = S.conv_transpose2d(delta[None], w[None, None], stride=2, output_padding=1)[0]
     return Result(
         "The input gradient, stride 2",
         "Each $\\delta_{ij}$ lands on its own $2\\times 2$ block (the windows do not overlap at "
@@ -986,7 +989,7 @@ def chapter():
                 r"With stride $s$, the input gradient is a transposed convolution: $\delta$ "
                 r"dilated by $s$, padded by $d(k-1) - p$ at the top and left and by that plus the "
                 r"remainder $r$ at the bottom and right, correlated with "
-                r"$\mathrm{rot180}(w)$."
+                r"$\mathrm{rot180}(w)$ with its taps $d$ apart."
             ),
             (
                 r"The weight gradient correlates the padded input with $\delta$ dilated by the "
@@ -1007,10 +1010,12 @@ def chapter():
 
 
 def _exercises():
-    x, G = S.symbols("x", (4, 4)), S.symbols("delta", (2, 2))
+    x, delta = S.symbols("x", (4, 4)), S.symbols("delta", (2, 2))
     pooled = S.avg_pool2d(x[None], (2, 2), (2, 2))[0]
-    loss = S.total(g * v for g, v in zip(G.reshape(-1), pooled.reshape(-1), strict=True))
-    spread = np.array([[G[r // 2, c // 2] / 4 for c in range(4)] for r in range(4)], dtype=object)
+    loss = S.total(g * v for g, v in zip(delta.reshape(-1), pooled.reshape(-1), strict=True))
+    spread = np.array(
+        [[delta[r // 2, c // 2] / 4 for c in range(4)] for r in range(4)], dtype=object
+    )
 
     xs, ws = S.symbols("x", (1, 8, 1)), S.symbols("w", (1, 1, 3, 1))
     gs = S.symbols("delta", (1, 3, 1))

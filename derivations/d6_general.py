@@ -113,7 +113,8 @@ class Statement:
     free: dict
     lines: list[Line]
     control: bool = False
-    assumptions: list[str] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)  # plain text, for the record
+    assumed: str = ""  # the same assumptions for the chapter's reader (Markdown with maths)
     counterexample: dict | None = None
 
 
@@ -446,6 +447,12 @@ def _adjoint() -> Statement:
             "conv_transpose2d returns); conv2d of that input has exactly H_o windows "
             "when op_h < s_h (statement D6.size.output-padding)",
         ],
+        assumed=(
+            r"for every output_padding $\mathrm{op}_h, \mathrm{op}_w$ (symbols), the input is "
+            r"$H' \times W'$ with $H' = s_h(H_o - 1) - p_t - p_b + d_h(k_h - 1) + \mathrm{op}_h "
+            r"+ 1$, the size `conv_transpose2d` returns; conv2d has exactly $H_o$ windows on it "
+            r"when $\mathrm{op}_h < s_h$ (statement `D6.size.output-padding`)"
+        ),
     )
 
 
@@ -463,7 +470,8 @@ def _avg_pool() -> Statement:
         "Average pooling: δ/m spread over each window, a transposed convolution",
         NEITHER,
         r"\frac{\partial L}{\partial x_{n_0,c_0,r_0,q_0}} = \sum_{a'<k_h}\sum_{b'<k_w}"
-        r"\operatorname{pad}_{k-1-p}\big(\operatorname{dilate}_s(\delta / m)\big)"
+        r"\operatorname{pad}_{(k_h-1-p_t,\ 0,\ k_w-1-p_l,\ 0)}"
+        r"\big(\operatorname{dilate}_s(\delta / m)\big)"
         r"_{n_0,\,c_0,\,r_0+a',\,q_0+b'}",
         L.POOL_FREE,
         [
@@ -480,6 +488,10 @@ def _avg_pool() -> Statement:
             "m[i, j] is any divisor of window (i, j): k_h·k_w, the number of entries "
             "inside the input (count_include_pad=False) or divisor_override",
         ],
+        assumed=(
+            r"$m_{ij}$ is the divisor of window $(i, j)$: $k_h k_w$, the number of its entries "
+            r"inside the input (`count_include_pad=False`), or `divisor_override`"
+        ),
     )
 
 
@@ -519,6 +531,12 @@ def _max_pool() -> Statement:
             "change under a small change of x, so it is a constant of the derivative; "
             "padding is −∞ and is never the argmax",
         ],
+        assumed=(
+            r"$(\alpha, \beta)_{n,c,i,j}$ is the tap of window $(i, j)$ that holds its first "
+            r"maximum in row-major order (the tie rule of cnnref and PyTorch). Away from ties it "
+            r"does not change when $x$ changes a little, so it is a constant of the derivative; "
+            r"padding counts as $-\infty$ and is never the maximum"
+        ),
     )
 
 
@@ -561,8 +579,9 @@ def controls(by_key: dict[str, Statement]) -> list[Statement]:
         ),
         _control(
             "D6.corr.dx.control-padding-ignores-dilation",
-            "Control: δ padded by (k − 1) − p, ignoring the dilation",
-            r"\partial L/\partial x = \operatorname{pad}_{(k-1)-p}(\operatorname{dilate}_s\delta)"
+            "Control: δ padded by k − 1 − p, ignoring the dilation",
+            r"\partial L/\partial x = \operatorname{pad}_{(k_h-1-p_t,\ 0,\ k_w-1-p_l,\ 0)}"
+            r"(\operatorname{dilate}_s\delta)"
             r" \star_d \mathrm{rot180}(w)",
             dx, L.transposed_conv(top=L.kh - 1 - L.pt, left=L.kw - 1 - L.pl),
         ),

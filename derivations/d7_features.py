@@ -64,38 +64,36 @@ CHECKED_BY = (
     "numbers, configuration by configuration) and the PyTorch oracle tests of the same features"
 )
 COST = 12.0
+# The gradient of a padding mode, folded back onto one axis of x (g: the padded input's).
+FOLD = {
+    "reflect": r"g_{p_t+i} + [1 \le i \le p_t]\, g_{p_t-i} + [n-1-p_b \le i \le n-2]\, "
+    r"g_{p_t+2(n-1)-i}",
+    "replicate": r"g_{p_t+i} + [i = 0] \sum_{u<p_t} g_u + [i = n-1] \sum_{u \ge p_t+n} g_u",
+    "circular": r"g_{p_t+i} + [i \ge n-p_t]\, g_{i-(n-p_t)} + [i < p_b]\, g_{p_t+n+i}",
+}
+
 NOTES = (
     "Each control below is a formula that a framework, converter or course solution shipped; "
     "[Bugs that shipped](../bugs.md) names them, with the report and the test that catches "
     "the same mistake in code.",
     "**Padding modes.** Reflect, replicate and circular padding copy entries of $x$ into the "
     "border, so an entry's gradient is its own position's gradient plus that of every copy. "
-    "Along an axis of length $n$ padded by $t$ before and $b$ after, with $g$ the gradient of "
-    "the padded input (the transposed convolution of D5):\n\n$$\n"
+    "Along an axis of length $n$ padded by $p_t$ before and $p_b$ after, with $g$ the gradient "
+    "of the padded input (the transposed convolution of D5):\n\n$$\n"
     "\\frac{\\partial L}{\\partial x_i} = \\begin{cases} "
-    + r" \\ ".join(
-        rf"{f} & \text{{{m}}}"
-        for m, f in (
-            (
-                "reflect",
-                r"g_{t+i} + [1 \le i \le t]\, g_{t-i} + [n-1-b \le i \le n-2]\, "
-                r"g_{t+2(n-1)-i}",
-            ),
-            ("replicate", r"g_{t+i} + [i = 0] \sum_{u<t} g_u + [i = n-1] \sum_{u \ge t+n} g_u"),
-            ("circular", r"g_{t+i} + [i \ge n-t]\, g_{i-(n-t)} + [i < b]\, g_{t+n+i}"),
-        )
-    )
+    + r" \\ ".join(rf"{f} & \text{{{m}}}" for m, f in FOLD.items())
     + " \\end{cases}\n$$\n\nfirst along the rows, then along the columns.",
-    "**Pooling options.** A window $(i, j)$ starts at $h_0 = s_h i - p_h$, $w_0 = s_w j - p_w$; "
+    "**Pooling options.** A window $(i, j)$ starts at row $u_0 = s_h i - p_h$ and column "
+    "$v_0 = s_w j - p_w$; "
     "with `ceil_mode` the last window may run up to $s - 1$ past the padded input but must "
     "start inside the input or the leading padding. Average pooling divides by "
     "`divisor_override` when given, else by the window's positions inside the padded input "
     "(`count_include_pad`), else by its positions inside the input:\n\n$$\n"
     "\\frac{\\partial L}{\\partial x_{rc}} = \\sum_{(i, j) \\ni (r, c)} "
-    "\\frac{\\delta_{ij}}{D_{ij}}, \\qquad D_{ij} = (\\min(h_0 + k_h, H + p_h) - h_0)\\,"
-    "(\\min(w_0 + k_w, W + p_w) - w_0)\n$$\n\n"
+    "\\frac{\\delta_{ij}}{D_{ij}}, \\qquad D_{ij} = (\\min(u_0 + k_h, H + p_h) - u_0)\\,"
+    "(\\min(v_0 + k_w, W + p_w) - v_0)\n$$\n\n"
     "with `count_include_pad`; max pooling sends $\\delta_{ij}$ to the first maximum of the "
-    "window's entries $x_{h_0 + d_h a,\\, w_0 + d_w b}$ inside the input.",
+    "window's entries $x_{u_0 + d_h a,\\, v_0 + d_w b}$ inside the input.",
     "**Transposed convolution.** $y = \\mathrm{conv\\_transpose2d}(x, w, b)$ is the "
     "adjoint of $\\mathrm{conv2d}$, so its input gradient is the convolution itself, "
     "and its weight gradient is the convolution's with the roles of input and upstream "
@@ -426,7 +424,7 @@ def pytorch_divisor(cfg: PoolConfig, r0: int, c0: int, full_kernel: bool = False
 
 
 def avg_backward(g: np.ndarray, cfg: PoolConfig, divisor=pytorch_divisor) -> np.ndarray:
-    """``∂L/∂x[r, c] = Σ_{windows (i, j) holding (r, c)} G[i, j] / divisor(i, j)``."""
+    """``∂L/∂x[r, c] = Σ_{windows (i, j) holding (r, c)} δ[i, j] / divisor(i, j)``."""
     (h, w), (kh, kw) = cfg.in_hw, cfg.kernel
     terms = {(r, c): [] for r in range(h) for c in range(w)}
     for (i, r0), (j, c0) in itertools.product(
@@ -531,7 +529,7 @@ def _cells(cfg: PoolConfig, r0: int, c0: int) -> list[tuple[int, int]]:
 
 
 def max_routing(values: np.ndarray, g: np.ndarray, cfg: PoolConfig, last=False) -> np.ndarray:
-    """Each ``G`` entry sent to its window's first (or, for the control, last) maximum."""
+    """Each ``δ`` entry sent to its window's first (or, for the control, last) maximum."""
     out = {(r, c): [] for r, c in np.ndindex(*cfg.in_hw)}
     for (i, r0), (j, c0) in itertools.product(
         enumerate(cfg.windows(0)), enumerate(cfg.windows(1))
@@ -547,7 +545,7 @@ def max_routing(values: np.ndarray, g: np.ndarray, cfg: PoolConfig, last=False) 
 
 
 def max_gradient(values: np.ndarray, g: np.ndarray, cfg: PoolConfig) -> np.ndarray:
-    """``sympy.diff`` of ``Σ G ⊙ Max(window)`` at the tie-broken point, entry by entry."""
+    """``sympy.diff`` of ``Σ δ ⊙ Max(window)`` at the tie-broken point, entry by entry."""
     point = tie_broken(values[None])[0]
     names = S.symbols("x", values.shape)
     windows = list(itertools.product(enumerate(cfg.windows(0)), enumerate(cfg.windows(1))))
@@ -642,12 +640,6 @@ def prove_transpose(tcfg) -> tuple[dict[str, bool], dict[str, bool]]:
 
 # the case --------------------------------------------------------------------
 
-FOLD = {
-    "reflect": r"g_{p_t+i} + [1 \le i \le p_t]\, g_{p_t-i} + [n-1-p_b \le i \le n-2]\, "
-    r"g_{p_t+2(n-1)-i}",
-    "replicate": r"g_{p_t+i} + [i = 0] \sum_{u<p_t} g_u + [i = n-1] \sum_{u \ge p_t+n} g_u",
-    "circular": r"g_{p_t+i} + [i \ge n-p_t]\, g_{i-(n-p_t)} + [i < p_b]\, g_{p_t+n+i}",
-}
 STATEMENTS = {
     "mode-input": (
         CORRELATION,
@@ -671,9 +663,9 @@ STATEMENTS = {
         r"\begin{aligned}\frac{\partial L}{\partial x_{rc}} &= "
         r"\sum_{(i,j) \ni (r,c)} \frac{\delta_{ij}}{D_{ij}}, \\ "
         r"D_{ij} &= \begin{cases} \text{divisor_override} & \text{if given} \\ "
-        r"(\min(h_0 + k_h, H + p_h) - h_0)(\min(w_0 + k_w, W + p_w) - w_0) & "
+        r"(\min(u_0 + k_h, H + p_h) - u_0)(\min(v_0 + k_w, W + p_w) - v_0) & "
         r"\text{count_include_pad} \\ "
-        r"(\min(h_0 + k_h, H) - \max(h_0, 0))(\min(w_0 + k_w, W) - \max(w_0, 0)) & "
+        r"(\min(u_0 + k_h, H) - \max(u_0, 0))(\min(v_0 + k_w, W) - \max(v_0, 0)) & "
         r"\text{otherwise} \end{cases}\end{aligned}",
     ),
     "pool-output-size": (

@@ -93,40 +93,32 @@ def _step(line: D6.Line, free: dict, previous: D6.Line) -> Step:
     )
 
 
-# What a chain assumes, written for the reader (the statements keep the same in plain text).
-ASSUMED = {
-    "D6.adjoint.conv-transpose": (
-        r"for every output_padding $\mathrm{op}_h, \mathrm{op}_w$ (symbols), the input is "
-        r"$H' \times W'$ with $H' = s_h(H_o - 1) - p_t - p_b + d_h(k_h - 1) + \mathrm{op}_h "
-        r"+ 1$, the size `conv_transpose2d` returns; conv2d has exactly $H_o$ windows on it "
-        r"when $\mathrm{op}_h < s_h$ (statement `D6.size.output-padding`)"
-    ),
-    "D6.pool.avg": (
-        r"$m_{ij}$ is the divisor of window $(i, j)$: $k_h k_w$, the number of its entries "
-        r"inside the input (`count_include_pad=False`), or `divisor_override`"
-    ),
-    "D6.pool.max": (
-        r"$(\alpha, \beta)_{n,c,i,j}$ is the tap of window $(i, j)$ that holds its first "
-        r"maximum in row-major order (the tie rule of cnnref and PyTorch). Away from ties it "
-        r"does not change when $x$ changes a little, so it is a constant of the derivative; "
-        r"padding counts as $-\infty$ and is never the maximum"
-    ),
-}
+# A claim longer than this many characters of LaTeX is cut into two rows.
+LONG_CLAIM = 110
 
 
 def _aligned_rows(claim: str) -> str:
-    """A claim as rows of an ``aligned`` display: its sums on the first, the summand below.
+    """A claim as rows of an ``aligned`` display, so that it fits the column.
 
-    A long claim of this chapter is one line; cut after its leading sums it fits the column.
+    An equation followed by a definition (``, \\quad``) puts the definition on a
+    row of its own; a long claim with leading sums keeps them on the first row and
+    the summand on the next; anything else is one row.
     """
     if r",\quad" in claim:  # an equation and, after it, a definition
         equation, definition = claim.split(r",\quad", 1)
         return f"{equation.replace('=', '&=', 1)}, \\\\\n&\\qquad {definition}"
     lhs, _, rhs = claim.partition("=")
     sums = re.match(r"\s*((?:\\sum_\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\})+)\s*", rhs)
-    if not rhs or sums is None or len(claim) < 110:
+    if not rhs or sums is None or len(claim) <= LONG_CLAIM:
         return claim.replace("=", "&=", 1) if rhs else "&" + claim
     return f"{lhs}&= {sums.group(1)} \\\\\n&\\qquad {rhs[sums.end() :]}"
+
+
+def _assumed(statement: D6.Statement) -> str:
+    """The chain's "Assumed:" line; a statement with assumptions must say them for the reader."""
+    if statement.assumptions and not statement.assumed:
+        raise ValueError(f"{statement.key}: assumptions without their reading (assumed=...)")
+    return f"\n\nAssumed: {statement.assumed}." if statement.assumed else ""
 
 
 def chain_of(statement: D6.Statement) -> Chain:
@@ -145,7 +137,7 @@ def chain_of(statement: D6.Statement) -> Chain:
         + _aligned_rows(statement.claim)
         + "\n\\end{aligned}\n$$"
         + (f"\n\nwith ${D6.D_DEFINITION}${D6.D_NOTE}." if "D_{" in statement.claim else "")
-        + (f"\n\nAssumed: {ASSUMED[statement.key]}." if statement.assumptions else ""),
+        + _assumed(statement),
     )
 
 
@@ -179,7 +171,7 @@ RESULTS = (
         r"\begin{aligned}[t] &\neg\exists\, i<H_o,\ a<k_h:\ s_hi+d_ha = r_0+p_t \\ "
         r"\lor\ &\neg\exists\, j<W_o,\ b<k_w:\ s_wj+d_wb = q_0+p_l \end{aligned}",
         check=_unread_holds,
-        checked="the condition, for every size (certificate `D6.corr.dx.unread`)",
+        shows="the condition, for every size (certificate `D6.corr.dx.unread`)",
     ),
     Result(
         "The number of windows",
@@ -193,7 +185,7 @@ RESULTS = (
         r"i \ge q + 1:&\quad s_hi - E = s_h(i - q - 1) + (s_hq + s_h - 1 - E) + 1 \ge 1 "
         r"\end{aligned}",
         check=_sizes_hold,
-        checked=(
+        shows=(
             "both inequalities, for every size "
             "(certificates `D6.size.windows` and `D6.size.output-padding`)"
         ),
@@ -323,10 +315,12 @@ def chapter() -> Chapter:
                 r"group count at once, not only at the sizes a grid enumerates."
             ),
             (
-                r"Input gradient: a transposed convolution of $\delta$ with "
-                r"$\mathrm{rot180}(w)$ in the cross-correlation convention, with $w$ itself "
-                r"in the true-convolution one. Weight gradient: the input correlated with $\delta$"
-                r" dilated by the stride. Bias gradient: the sum of $\delta$."
+                r"Input gradient: $\mathrm{conv\_transpose2d}(\delta, w)$, that is $\delta$ "
+                r"dilated by the stride, padded and correlated with $\mathrm{rot180}(w)$ "
+                r"(cross-correlation layer); a true-convolution layer gets "
+                r"$\mathrm{conv\_transpose2d}(\delta, \mathrm{rot180}(w))$, a correlation with "
+                r"$w$ itself. Weight gradient: the input correlated with $\delta$ dilated by the "
+                r"stride. Bias gradient: the sum of $\delta$."
             ),
             (
                 r"An input entry gets zero gradient exactly when no window reads it; that is a "

@@ -1,17 +1,17 @@
 """``conv_transpose2d`` is the adjoint of ``conv2d`` for every ``output_padding`` (part of D5).
 
-For an upstream array ``G`` (O, Hg, Wg), a weight ``w`` (O, C // groups, kh,
+For an upstream array ``δ`` (O, Hg, Wg), a weight ``w`` (O, C // groups, kh,
 kw) and every ``output_padding`` PyTorch allows (``0 <= op < max(s, d)`` on
 each axis), with ``x`` of the size the transposed convolution returns,
 ``H = (Hg - 1)·s - 2p + d(k-1) + op + 1``::
 
-    ⟨conv2d(x, w)[:, :Hg, :Wg], G⟩ = ⟨x, conv_transpose2d(G, w; output_padding=op)⟩
+    ⟨conv2d(x, w)[:, :Hg, :Wg], δ⟩ = ⟨x, conv_transpose2d(δ, w; output_padding=op)⟩
 
 **cross-correlation** layer, PyTorch semantics. ``conv2d(x, w)`` has ``Hg +
 ⌊op/s⌋`` rows: exactly ``Hg`` while ``op < s``; when the dilation exceeds the
 stride, ``op >= s`` is allowed too, and the extra windows at the bottom (right)
-are paired with nothing, so only the first ``Hg x Wg`` outputs meet ``G``.
-Both inner products are built as exact polynomials in ``x``, ``w``, ``G``
+are paired with nothing, so only the first ``Hg x Wg`` outputs meet ``δ``.
+Both inner products are built as exact polynomials in ``x``, ``w``, ``δ``
 and compared coefficient by coefficient.
 
 Control: the ``output_padding`` rows placed at the top (columns at the left)
@@ -34,7 +34,7 @@ from .proof import exactly_equal
 
 @dataclass(frozen=True)
 class TransposeConfig:
-    """A transposed convolution of ``G`` (Hg x Wg): the convolution it is the adjoint of."""
+    """A transposed convolution of ``δ`` (Hg x Wg): the convolution it is the adjoint of."""
 
     grad_hw: tuple[int, int]
     kernel: tuple[int, int]

@@ -197,10 +197,10 @@ def _chapter_sections(chapter: dict, slug: str) -> list[str]:
             out.append(_math(result["equation"]))
             if result["holds"] is not None:
                 verdict = "proven" if result["holds"] else "**NOT PROVEN**"
-                out.append(f"Checked: {result['checked']} — {verdict}.\n")
+                out.append(f"Checked: {result['shows']} — {verdict}.\n")
             if result["figure"]:
                 out.append(figure_marker(slug, result["figure"]))
-    if chapter.get("remember"):
+    if chapter["remember"]:
         out.append("## What to remember\n")
         out += [f"- {point.strip()}" for point in chapter["remember"]]
         out.append("")

@@ -36,7 +36,8 @@ def reference_d1(x, k, w, t):
 
 
 def reference_d2(x, k1, k2, w, t):
-    """Seed 002's network; per-sample loss and ∂L/∂x, batch-summed kernel and weight gradients."""
+    """D2's two-layer network: per-sample loss and ∂L/∂x, batch-summed kernel and weight
+    gradients."""
     x4, k4, m4 = x[:, None], k1[None, None], k2[None, None]
     A1 = np.tanh(cnnref.conv2d(x4, k4))
     Z2 = cnnref.conv2d(A1, m4)

@@ -51,7 +51,7 @@ def test_rectangular_shapes_every_mode(rng, mode, shape, kshape):
     assert_close(convolve2d(x, k, mode), scipy.signal.convolve2d(x, k, mode), 1e-12)
 
 
-def test_seed_001_worked_example():
+def test_worked_example_of_the_convolution_article():
     # The 3x3 image 1..9 convolved (true convolution) with [[1, 2], [3, 4]],
     # as printed in the article: [[23, 33], [53, 63]].
     x = np.arange(1, 10).reshape(3, 3)

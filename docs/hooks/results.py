@@ -129,12 +129,14 @@ def benchmark_figure() -> str:
 
     # No background and grey ink, as the notebooks' figures: readable on both palettes.
     with plt.rc_context({**FIGURE_STYLE, "svg.hashsalt": "cnnref"}):
-        svg = _ratio_chart(plt, rows)
+        svg = _ratio_chart(rows)
     return '<div class="cnnref-figure">' + svg[svg.index("<svg") :] + "</div>"
 
 
-def _ratio_chart(plt, rows) -> str:
+def _ratio_chart(rows) -> str:
     """The SVG of the ratio bars (see :func:`benchmark_figure`)."""
+    import matplotlib.pyplot as plt
+
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.4))
     labels = [f"{r['shape']} ({r['dtype']})" for r in rows]
     ratios = [r["ratio_to_torch"] for r in rows]
@@ -253,11 +255,11 @@ def summary() -> str:
             statements += data["summary"]["statements"]
             rejected += data["summary"]["rejected"]
             controls += data["summary"]["controls"]
+    span = f", {cases[0]} to {cases[-1]}" if cases else ""
     lines = [
         "| what | result |",
         "|---|---|",
-        f"| statements proven exactly (SymPy), {cases[0]} to {cases[-1]} "
-        f"| {proven} of {statements} |",
+        f"| statements proven exactly (SymPy){span} | {proven} of {statements} |",
         f"| negative controls (plausible wrong formulas) rejected | {rejected} of {controls} |",
     ]
     if MUTANTS.exists():
