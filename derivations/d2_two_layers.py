@@ -437,7 +437,8 @@ def chapter() -> Chapter:
                 "The padded step",
                 "Each entry of $A_1$ collects the $\\delta^{(2)}_{ij}$ of the windows that "
                 "covered it, weighted by the tap of $K_2$ that touched it. Padding $\\delta_2$ "
-                "or padding $K_2$ gives the same matrix: a full convolution commutes.",
+                "by the size of $K_2$ less one, or $K_2$ by the size of $\\delta_2$ less one "
+                "(both $1$ here), gives the same matrix: a full convolution commutes.",
                 r"\begin{aligned}\frac{\partial L}{\partial A_1} &= "
                 + matrix(S.convolve2d(delta2, K2, "full"))
                 + r" \\ &= \operatorname{pad}_1(\delta_2) \star \mathrm{rot180}(K_2)"
