@@ -356,7 +356,7 @@ FORWARD = (
     r" && i, j \in \{0, 1\}",
     r"a_{ij} &= f(z_{ij})",
     r"u &= \textstyle\sum_{i,j} w_{ij}\, a_{ij}"
-    r" && w = (w_1, w_2, w_3, w_4) \text{ read row by row as } 2\times 2",
+    r" && (w_1, \dots, w_4) \text{ as } 2\times 2,\ \text{row by row}",
     r"\hat y &= \sigma(u)",
     r"L &= \tfrac12\,(\hat y - t)^2",
 )

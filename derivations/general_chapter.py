@@ -19,6 +19,7 @@ from . import d6_general as D6
 from . import general as L
 from .chain import Chain, Step
 from .chapter import Chapter, Exercise, Result
+from .proof import NEITHER
 from .sums import Log, evaluate, latex
 
 METHOD = "canonical forms of both lines compared (derivations.sums)"
@@ -114,6 +115,11 @@ def _aligned_rows(claim: str) -> str:
     return f"{lhs}&= {sums.group(1)} \\\\\n&\\qquad {rhs[sums.end() :]}"
 
 
+def _convention(statement: D6.Statement) -> str:
+    """`` (cross-correlation)`` after "Claim"; nothing for a statement without a convolution."""
+    return "" if statement.convention == NEITHER else f" ({statement.convention})"
+
+
 def _assumed(statement: D6.Statement) -> str:
     """The chain's "Assumed:" line; a statement with assumptions must say them for the reader."""
     if statement.assumptions and not statement.assumed:
@@ -133,7 +139,7 @@ def chain_of(statement: D6.Statement) -> Chain:
         start=first.reading or _derivative(statement),
         start_value=first,
         steps=steps,
-        intro=f"Claim ({statement.convention}):\n\n$$\n\\begin{{aligned}}\n"
+        intro=f"Claim{_convention(statement)}:\n\n$$\n\\begin{{aligned}}\n"
         + _aligned_rows(statement.claim)
         + "\n\\end{aligned}\n$$"
         + (f"\n\nwith ${D6.D_DEFINITION}${D6.D_NOTE}." if "D_{" in statement.claim else "")

@@ -219,7 +219,8 @@ def shipped_bugs() -> str:
     ]
     for r in sorted(rows, key=lambda r: (r["report"]["framework"].lower(), r["name"])):
         report = r["report"]
-        killer = (r.get("killed_by") or "not killed").replace("tests/", "")
+        # the test's name, without the parameters of the case that failed
+        killer = (r.get("killed_by") or "not killed").replace("tests/", "").split("[")[0]
         out += [
             f"### {report['framework']}: {_plain(report['headline'])}",
             "",
@@ -283,8 +284,11 @@ def _ran() -> str:
     if totals["skipped"]:
         reasons = report.get("skipped_because") or {}
         by_count = sorted(reasons.items(), key=lambda item: -item[1])
-        why = "; ".join(f"{n} because {reason}" for reason, n in by_count)
-        text += f"; {totals['skipped']} skipped" + (f" ({why})" if why else "")
+        if len(by_count) == 1:
+            text += f"; {totals['skipped']} skipped because {by_count[0][0]}"
+        else:
+            why = "; ".join(f"{n} because {reason}" for reason, n in by_count)
+            text += f"; {totals['skipped']} skipped" + (f" ({why})" if why else "")
     return text.replace("|", "\\|")
 
 
