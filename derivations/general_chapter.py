@@ -287,9 +287,8 @@ def _transposed_padding(k: int, d: int, p: int) -> int:
 def _theorem(statements) -> str:
     """The three gradients of the layer, as the chapter proves them, in one display."""
     by_key = {s.key: s for s in statements}
-    rows = [by_key[k].claim for k in ("D6.corr.dx", "D6.corr.dw", "D6.corr.db")]
-    rows.insert(1, r"\text{with }" + D6.D_DEFINITION)
-    rows = [_aligned_rows(r) if "partial" in r else "&" + r for r in rows]
+    rows = [_aligned_rows(by_key[k].claim) for k in ("D6.corr.dx", "D6.corr.dw", "D6.corr.db")]
+    rows.insert(1, r"&\text{with }" + D6.D_DEFINITION)
     return (
         "**The theorem.** For the cross-correlation layer $y = \\mathrm{conv2d}(x, w, "
         "b)$ and any upstream gradient $\\delta$, at every entry:\n\n$$\n\\begin{aligned}\n"
