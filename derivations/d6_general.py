@@ -116,6 +116,7 @@ class Statement:
     assumptions: list[str] = field(default_factory=list)  # plain text, for the record
     assumed: str = ""  # the same assumptions for the chapter's reader (Markdown with maths)
     counterexample: dict | None = None
+    names: dict = field(default_factory=dict)  # expression -> LaTeX name the claim gives it
 
 
 def _symbols_of(statement: Statement) -> list[str]:
@@ -263,7 +264,8 @@ def _x_chain(taps, closed_taps, convention) -> list[Line]:
 
 def _w_chain(taps) -> list[Line]:
     ch = L.g0 * L.Og + L.o0
-    tap_a, tap_b = _tap_offsets(taps is L.rotated_taps)
+    rotated = taps is L.rotated_taps
+    tap_a, tap_b = _tap_offsets(rotated)
     ta, tb = taps(L.a0, L.b0)
     rows, cols = L.sh * L.i + L.dh * ta - L.pt, L.sw * L.j + L.dw * tb - L.pl
     line1 = sum_of(
@@ -289,7 +291,9 @@ def _w_chain(taps) -> list[Line]:
                 + tap_a
                 + r"-p_t,\,v+"
                 + tap_b
-                + r"-p_l}\;\big(\operatorname{dilate}_s\delta\big)_{n,\,g_0O_g+o_0,\,u,\,v}"
+                + r"-p_l}"
+                + (r" \\ &\qquad \cdot\," if rotated else r"\;")  # long offsets: δ on a row
+                + r"\big(\operatorname{dilate}_s\delta\big)_{n,\,g_0O_g+o_0,\,u,\,v}"
             ),
         ),
     ]
@@ -453,6 +457,7 @@ def _adjoint() -> Statement:
             r"+ 1$, the size `conv_transpose2d` returns; conv2d has exactly $H_o$ windows on it "
             r"when $\mathrm{op}_h < s_h$ (statement `D6.size.output-padding`)"
         ),
+        names={rows_out: "H'"},
     )
 
 

@@ -83,10 +83,11 @@ shows any one choice entry by entry, with the rows no window reads.
 """
 
 
-def _step(line: D6.Line, free: dict, previous: D6.Line) -> Step:
+def _step(line: D6.Line, statement: D6.Statement, previous: D6.Line) -> Step:
+    free = statement.free
     return Step(
         rule=line.rule,
-        latex=line.reading or latex(line.expr, free, per_row=1),
+        latex=line.reading or latex(line.expr, free, per_row=1, names=statement.names),
         value=line,
         check=lambda before, after, free=free: D6.check_step(before, after, free, Log()),
         method=METHOD,
@@ -130,7 +131,7 @@ def _assumed(statement: D6.Statement) -> str:
 def chain_of(statement: D6.Statement) -> Chain:
     first = statement.lines[0]
     steps = tuple(
-        _step(line, statement.free, before)
+        _step(line, statement, before)
         for before, line in zip(statement.lines, statement.lines[1:], strict=False)
     )
     return Chain(

@@ -48,6 +48,7 @@ import functools
 import itertools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 
 import sympy as sp
 
@@ -589,22 +590,60 @@ def delta_latex(e: sp.Expr, free: Iterable[sp.Symbol]) -> str:
     return rf"\left[\,{_side_latex(lhs)} = {_side_latex(rhs)}\,\right]"
 
 
-def latex(expr: Sum, free: Iterable[sp.Symbol] = (), per_row: int = 0) -> str:
+# A coefficient whose LaTeX is longer than this is set one factor to a row (with per_row).
+LONG_COEFFICIENT = 160
+
+
+def _coefficient_rows(coeff: sp.Expr) -> list[str]:
+    """The coefficient's LaTeX, cut before each indexed factor when it is long.
+
+    A product of three entries with long subscripts (the adjoint's
+    δ · w · x, each indexed by sums of strides, dilations and paddings) is
+    wider than a page; one factor to a row keeps each subscript whole.
+    Returns one string, or the factors in the printer's order, the first
+    with whatever is not an indexed entry.
+    """
+    text = sp.latex(coeff)
+    factors = coeff.as_ordered_factors() if isinstance(coeff, sp.Mul) else [coeff]
+    entries = [f for f in factors if isinstance(f, sp.Indexed)]
+    if len(text) <= LONG_COEFFICIENT or len(entries) < 2:
+        return [text]
+    rest = sp.Mul(*(f for f in factors if not isinstance(f, sp.Indexed)))
+    first = sp.latex(entries[0]) if rest == 1 else rf"{sp.latex(rest)}\,{sp.latex(entries[0])}"
+    return [first, *(rf"\cdot\,{sp.latex(e)}" for e in entries[1:])]
+
+
+def _bound_latex(bound: sp.Expr, names: Mapping) -> str:
+    """An indicator's bound, or the name the text gave it (``names``: expression -> LaTeX)."""
+    for expr, name in names.items():
+        if sp.expand(bound - expr) == 0:
+            return name
+    return _side_latex(bound)
+
+
+def latex(
+    expr: Sum,
+    free: Iterable[sp.Symbol] = (),
+    per_row: int = 0,
+    names: Mapping = MappingProxyType({}),
+) -> str:
     """The sum as a reader writes it: ``Σ_{indices} coefficient [A = B] [0 <= u < B]``.
 
     With ``per_row > 0`` the brackets go ``per_row`` to a row after the sum,
-    as continuation rows of an ``aligned`` environment (a new row, indented).
+    as continuation rows of an ``aligned`` environment (a new row, indented),
+    and so does each factor of a long coefficient (:func:`_coefficient_rows`).
+    An indicator's bound equal to an expression of ``names`` is printed as its
+    name (a size the claim defined, such as the transposed input's H′).
     """
     if not expr.terms:
         return "0"
     free = tuple(free)
     out = []
     for t in expr.terms:
-        head = []
+        factors = _coefficient_rows(t.coeff) if per_row else [sp.latex(t.coeff)]
         if t.bound:
-            names = r",\,".join(sp.latex(v) for v, _ in t.bound)
-            head.append(rf"\sum_{{{names}}}")
-        head.append(sp.latex(t.coeff))
+            indices = r",\,".join(sp.latex(v) for v, _ in t.bound)
+            factors[0] = rf"\sum_{{{indices}}}\,{factors[0]}"
         if t.shown is not None:
             brackets = [
                 rf"\left[\,{_side_latex(p)} = {_side_latex(q)}\,\right]" for p, q in t.shown
@@ -612,13 +651,14 @@ def latex(expr: Sum, free: Iterable[sp.Symbol] = (), per_row: int = 0) -> str:
         else:
             brackets = [delta_latex(d, free) for d in t.deltas]
         brackets += [
-            rf"\left[\,0 \le {_side_latex(u)} < {_side_latex(b)}\,\right]" for u, b in t.indicators
+            rf"\left[\,0 \le {_side_latex(u)} < {_bound_latex(b, names)}\,\right]"
+            for u, b in t.indicators
         ]
-        if per_row and brackets:
+        if per_row:
             rows = [
                 r"\,".join(brackets[k : k + per_row]) for k in range(0, len(brackets), per_row)
             ]
-            out.append(r" \\ &\qquad ".join([r"\,".join(head), *rows]))
+            out.append(r" \\ &\qquad ".join([*factors, *rows]))
         else:
-            out.append(r"\,".join(head + brackets))
+            out.append(r"\,".join(factors + brackets))
     return " + ".join(out)

@@ -381,3 +381,31 @@ def test_the_committed_record_lists_verdicts_symbols_and_conditions():
         assert p["verdict"] == ("rejected (as it should be)" if p["control"] else "proven")
         assert p["holds_for"] and isinstance(p["side_conditions"], list)
     assert by_key["D6.corr.dx"]["side_conditions"]
+
+
+def test_a_long_product_is_set_one_entry_to_a_row_and_a_named_bound_by_its_name():
+    """The displayed sum keeps every entry and bracket, cut into rows; the text's name
+    (H′) stands for the bound it defines, and only where the bound equals it."""
+    i, j, n, k = sp.symbols("i j n k", integer=True)
+    x, w, d = sp.IndexedBase("x"), sp.IndexedBase("w"), sp.IndexedBase("delta")
+    long_index = sum(sp.Symbol(f"s_{m}") * i for m in range(12))
+    height = sp.Symbol("H_o") * 2 + sp.Symbol("p") - 1
+    expr = Z.sum_of(
+        Z.term(
+            [(i, n), (j, k)],
+            3 * x[long_index, j] * w[long_index + 1, j] * d[i, j],
+            indicators=[(long_index, height), (j, sp.Symbol("W"))],
+        )
+    )
+    rows = Z.latex(expr, per_row=1, names={2 * sp.Symbol("H_o") + sp.Symbol("p") - 1: "H'"})
+    parts = rows.split(r" \\ &\qquad ")
+    assert [p.count("{x}_") + p.count("{w}_") + p.count(r"{\delta}_") for p in parts] == [
+        1,
+        1,
+        1,
+        0,
+        0,
+    ]
+    assert parts[0].startswith(r"\sum_{i,\,j}\,3") and "< H'" in parts[3] and "< W" in parts[4]
+    assert "H'" not in Z.latex(expr, per_row=1, names={sp.Symbol("H_o"): "H'"})
+    assert r" \\ " not in Z.latex(expr)  # without per_row: one line, as before
