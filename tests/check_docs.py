@@ -27,8 +27,8 @@ def example_code(text: str, name: str = "example") -> str:
 
 
 def _configurations() -> str:
-    rows = ["| op | configuration | x | kernel | stride | padding | dilation | groups |"]
-    rows.append("|---|---|---|---|---|---|---|---|")
+    rows = ["| op | configuration | x | kernel | stride / padding / dilation / groups |"]
+    rows.append("|---|---|---|---|---|")
     for op, configs in (("conv2d", CONV), ("pooling", POOL)):
         for c in configs:
             kernel = (
@@ -36,8 +36,8 @@ def _configurations() -> str:
             )
             dil, groups = (c.dilation, c.groups) if op == "conv2d" else ("–", "–")
             rows.append(
-                f"| {op} | {c.label} | {(c.n, c.c, c.h, c.w)} | {kernel} | {c.stride} "
-                f"| {c.padding} | {dil} | {groups} |"
+                f"| {op} | {c.label} | {(c.n, c.c, c.h, c.w)} | {kernel} "
+                f"| {c.stride} / {c.padding} / {dil} / {groups} |"
             )
     return "\n".join(rows) + "\n"
 

@@ -26,11 +26,13 @@
 # **Architecture** (the article's sizes; activations tanh and arctan, as in
 # its code):
 #
-# $$x\ (4{\times}4) \xrightarrow{\ \star K_1\ (2{\times}2)\ } z_1\ (3{\times}3)
-# \xrightarrow{\tanh} a_1 \xrightarrow{\ \star K_2\ (2{\times}2)\ } z_2\
-# (2{\times}2) \xrightarrow{\arctan} a_2 \xrightarrow{\ w^\top
+# $$\begin{aligned}
+# x\ (4{\times}4) &\xrightarrow{\ \star K_1\ (2{\times}2)\ } z_1\ (3{\times}3)
+# \xrightarrow{\tanh} a_1 \xrightarrow{\ \star K_2\ (2{\times}2)\ } z_2\ (2{\times}2) \\
+# &\xrightarrow{\arctan} a_2 \xrightarrow{\ w^\top
 # \operatorname{vec}(\cdot)\ } \xrightarrow{\sigma} \hat y,
-# \qquad L = \tfrac12 \sum (\hat y - t)^2 .$$
+# \qquad L = \tfrac12 \sum (\hat y - t)^2 .
+# \end{aligned}$$
 #
 # The article's training images are not in its text, so the replay makes its
 # own: eight noisy 4x4 images holding one bar, target 1 for a vertical bar
