@@ -122,22 +122,22 @@ assert np.allclose(step.via_padded_kernel, step.library, rtol=0, atol=1e-15)
 assert np.allclose(step.via_padded_delta, step.library, rtol=0, atol=1e-15)
 
 
-def show(ax, title, img, fmt="{:.4f}"):
+def show(ax, title, img, scale=1e3):
     m = np.abs(img).max() or 1.0
     ax.imshow(img, cmap="RdBu", vmin=-m, vmax=m)
     for (i, j), v in np.ndenumerate(img):
         ax.text(
             j,
             i,
-            fmt.format(v * 1e3),
+            f"{v * scale:.2f}",
             ha="center",
             va="center",
-            fontsize=8,
+            fontsize=12,
             color="white"
             if abs(v) > 0.6 * m
             else "black",  # readable on the cell
         )
-    ax.set_title(title, fontsize=10)
+    ax.set_title(title, fontsize=12)
     ax.set_xticks([])
     ax.set_yticks([])
 
@@ -145,10 +145,10 @@ def show(ax, title, img, fmt="{:.4f}"):
 # %% tags=["hide-input"]
 fig, ax = plt.subplots(2, 3, figsize=(10, 6.4))
 show(ax[0, 0], "δ₂ (×10³)", step.delta2)
-show(ax[0, 1], "kernel K₂ padded (×10³)", step.padded_kernel)
+show(ax[0, 1], "kernel K₂ padded", step.padded_kernel, scale=1)
 show(ax[0, 2], "pad(K₂) * δ₂ (×10³)", step.via_padded_kernel)
 show(ax[1, 0], "δ₂ padded (×10³)", step.padded_delta)
-show(ax[1, 1], "rot180(K₂) (×10³)", np.rot90(step.kernel2, 2))
+show(ax[1, 1], "rot180(K₂)", np.rot90(step.kernel2, 2), scale=1)
 show(ax[1, 2], "pad(δ₂) ⋆ rot180(K₂) (×10³)", step.via_padded_delta)
 fig.suptitle("∂L/∂a₁ two ways: pad the kernel (top) or pad δ₂ (bottom)")
 fig.tight_layout()
