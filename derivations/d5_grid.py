@@ -344,7 +344,7 @@ def prove_config(cfg: Config, conventions=(CORRELATION, CONVOLUTION), controls=T
             x, weight, b, stride=cfg.stride, padding=cfg.padding, dilation=cfg.dilation,
             groups=cfg.groups,
         )  # fmt: skip
-        loss = Poly.total((gi * yi for gi, yi in zip(g.reshape(-1), y.reshape(-1), strict=True)))
+        loss = Poly.inner(g, y)
         grads = loss.gradient()
         dx, dw, db = _brute(grads, x), _brute(grads, w), _brute(grads, b)
         closed_dx = input_gradient(g, weight, cfg)
@@ -533,7 +533,7 @@ def prove_pooling(c, hw, kernel, stride) -> tuple[dict[str, bool], dict[str, boo
     # average pooling
     y = S.avg_pool2d(x, kernel, stride)
     g = S.variables("g", y.shape)
-    loss = Poly.total(gi * yi for gi, yi in zip(g.reshape(-1), y.reshape(-1), strict=True))
+    loss = Poly.inner(g, y)
     dx = _brute(loss, x)
     statements["avg_pool2d"] = exactly_equal(dx, S.avg_pool2d_backward(g, kernel, stride, hw))
     if kh * kw > 1:
@@ -781,7 +781,7 @@ def worked_example() -> list[Proof]:
     cfg = EXAMPLE
     x, w, b, g = _arrays(cfg)
     y = S.conv2d(x, w, b, stride=cfg.stride, padding=cfg.padding)
-    loss = Poly.total(gi * yi for gi, yi in zip(g.reshape(-1), y.reshape(-1), strict=True))
+    loss = Poly.inner(g, y)
     common = dict(case=CASE, convention=CORRELATION, method=METHOD_POLY)
     where = (
         rf"\quad \text{{({cfg.label}; output {cfg.out_hw[0]}x{cfg.out_hw[1]}, "

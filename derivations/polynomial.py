@@ -59,6 +59,15 @@ class Poly:
                 acc[()] = acc.get((), 0) + item
         return Poly(acc)
 
+    @staticmethod
+    def inner(a, b) -> Poly:
+        """``⟨a, b⟩ = Σ a_i b_i`` of two arrays of the same size (entries: polynomials, numbers).
+
+        The loss ``L = Σ δ ⊙ y`` of a layer's output ``y`` for an upstream gradient
+        ``δ`` of variables, and either side of an adjoint identity.
+        """
+        return Poly.total(u * v for u, v in zip(a.reshape(-1), b.reshape(-1), strict=True))
+
     # arithmetic ---------------------------------------------------------
     def __add__(self, other) -> Poly:
         return Poly.total((self, other))

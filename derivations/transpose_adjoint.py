@@ -94,10 +94,6 @@ def output_padding_grid() -> list[TransposeConfig]:
     return configs
 
 
-def _inner(a: np.ndarray, b: np.ndarray) -> Poly:
-    return Poly.total(u * v for u, v in zip(a.reshape(-1), b.reshape(-1), strict=True))
-
-
 def prove_adjoint(cfg: TransposeConfig) -> tuple[bool, bool | None]:
     """``(statement holds, control accepted)``; the control is ``None`` when ``op = (0, 0)``."""
     c, o = cfg.channels
@@ -108,7 +104,7 @@ def prove_adjoint(cfg: TransposeConfig) -> tuple[bool, bool | None]:
         x, w, stride=cfg.stride, padding=cfg.padding, dilation=cfg.dilation, groups=cfg.groups
     )
     hg, wg = cfg.grad_hw
-    lhs = _inner(y[:, :hg, :wg], g)
+    lhs = Poly.inner(y[:, :hg, :wg], g)
 
     def transpose(output_padding):
         return S.conv_transpose2d(
@@ -116,9 +112,11 @@ def prove_adjoint(cfg: TransposeConfig) -> tuple[bool, bool | None]:
             dilation=cfg.dilation, groups=cfg.groups,
         )  # fmt: skip
 
-    holds = exactly_equal(np.array([lhs]), np.array([_inner(x, transpose(cfg.output_padding))]))
+    holds = exactly_equal(
+        np.array([lhs]), np.array([Poly.inner(x, transpose(cfg.output_padding))])
+    )
     oph, opw = cfg.output_padding
     if (oph, opw) == (0, 0):
         return holds, None
     first = S.pad2d(transpose((0, 0)), (oph, 0, opw, 0))
-    return holds, exactly_equal(np.array([lhs]), np.array([_inner(x, first)]))
+    return holds, exactly_equal(np.array([lhs]), np.array([Poly.inner(x, first)]))

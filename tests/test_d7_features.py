@@ -15,6 +15,7 @@ import pytest
 
 import cnnref
 from derivations import d7_features as D7
+from derivations import pool_features as P
 from derivations.polynomial import Poly
 
 
@@ -96,10 +97,10 @@ def test_every_control_runs_somewhere_and_each_grid_is_not_empty():
         assert proofs[f"D7.{key}"].details["configurations"] > 0, key
 
 
-@pytest.mark.parametrize("cfg", D7.avg_grid()[::7], ids=lambda c: c.label)
+@pytest.mark.parametrize("cfg", P.avg_grid()[::7], ids=lambda c: c.label)
 def test_average_pooling_closed_form_is_cnnrefs_gradient(cfg, rng):
     x = rng.standard_normal((1, 1, *cfg.in_hw))
-    names = D7.S.variables("g", tuple(D7.pytorch_sizes(cfg)))
+    names = D7.S.variables("g", tuple(P.pytorch_sizes(cfg)))
     values, (g,) = numbers(rng, names)
     kw = dict(
         kernel_size=cfg.kernel,
@@ -112,15 +113,15 @@ def test_average_pooling_closed_form_is_cnnrefs_gradient(cfg, rng):
     assert cnnref.avg_pool2d(x, **kw).shape[2:] == g.shape
     expected = cnnref.avg_pool2d_backward(g[None, None], x, **kw)[0, 0]
     np.testing.assert_allclose(
-        evaluate(D7.avg_backward(names, cfg), values), expected, rtol=1e-12, atol=1e-12
+        evaluate(P.avg_backward(names, cfg), values), expected, rtol=1e-12, atol=1e-12
     )
 
 
-@pytest.mark.parametrize("cfg", D7.max_grid(), ids=lambda c: c.label)
+@pytest.mark.parametrize("cfg", P.max_grid(), ids=lambda c: c.label)
 def test_max_pooling_closed_form_is_cnnrefs_gradient(cfg, rng):
     h, w = cfg.in_hw
     ties = np.array([[(3 * i + 5 * j) % 4 for j in range(w)] for i in range(h)], dtype=float)
-    names = D7.S.variables("g", tuple(D7.pytorch_sizes(cfg)))
+    names = D7.S.variables("g", tuple(P.pytorch_sizes(cfg)))
     values, (g,) = numbers(rng, names)
     kw = dict(
         kernel_size=cfg.kernel,
@@ -130,12 +131,12 @@ def test_max_pooling_closed_form_is_cnnrefs_gradient(cfg, rng):
         ceil_mode=cfg.ceil_mode,
     )
     expected = cnnref.max_pool2d_backward(g[None, None], ties[None, None], **kw)[0, 0]
-    got = evaluate(D7.max_routing(ties, names, cfg), values)
+    got = evaluate(P.max_routing(ties, names, cfg), values)
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
 
 
 def test_pooling_output_sizes_are_cnnrefs():
-    for cfg in D7.avg_grid() + D7.max_grid():
+    for cfg in P.avg_grid() + P.max_grid():
         fields = (cfg.in_hw, cfg.kernel, cfg.stride, cfg.padding, cfg.dilation)
         sizes = [cnnref.pool_output_size(*(v[a] for v in fields), cfg.ceil_mode) for a in (0, 1)]
-        assert sizes == D7.pytorch_sizes(cfg), cfg.label
+        assert sizes == P.pytorch_sizes(cfg), cfg.label
