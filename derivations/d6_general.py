@@ -701,7 +701,7 @@ def size_statements() -> list[tuple[str, str, str, list[Certificate], list[str]]
     return [
         (
             "D6.size.windows",
-            "The number of windows: floor((H + p_t + p_b − d(k − 1) − 1) / s) + 1",
+            "The number of windows: ⌊(H + p_t + p_b − d(k − 1) − 1) / s⌋ + 1",
             r"H_o = \left\lfloor \frac{H + p_t + p_b - d_h(k_h-1) - 1}{s_h} \right\rfloor + 1"
             r"\quad(\text{and likewise } W_o)",
             windows,
