@@ -457,7 +457,7 @@ def _adjoint() -> Statement:
             r"+ 1$, the size `conv_transpose2d` returns; conv2d has exactly $H_o$ windows on it "
             r"when $\mathrm{op}_h < s_h$ (statement `D6.size.output-padding`)"
         ),
-        names={rows_out: "H'"},
+        names={rows_out: "H'", L.W: "W'"},  # the sizes of the claim's input
     )
 
 

@@ -37,8 +37,9 @@ Optional:
     statements and certificates only.
 ``CHAPTER_MODULE``
     Instead of ``chapter()``: the name of a module of this package whose
-    ``chapter()`` builds the section, for a chapter that reads the case's
-    statements (the case module then imports nothing of it: no circle).
+    ``chapter()`` builds the section: a chapter kept apart from its case's
+    proofs (D5's), or one that reads the case's statements (D6's). The case
+    module imports nothing of it: no circle.
 ``FIGURES``
     ``{name: figure}`` for the figures its chapter shows; drawn when the site
     is built (:mod:`derivations.figures`).

@@ -600,8 +600,8 @@ def _coefficient_rows(coeff: sp.Expr) -> list[str]:
     A product of three entries with long subscripts (the adjoint's
     δ · w · x, each indexed by sums of strides, dilations and paddings) is
     wider than a page; one factor to a row keeps each subscript whole.
-    Returns one string, or the factors in the printer's order, the first
-    with whatever is not an indexed entry.
+    Returns a list: the whole coefficient, or one entry per item (in the
+    printer's order), the first multiplied by whatever is not an entry.
     """
     text = sp.latex(coeff)
     factors = coeff.as_ordered_factors() if isinstance(coeff, sp.Mul) else [coeff]
@@ -609,7 +609,7 @@ def _coefficient_rows(coeff: sp.Expr) -> list[str]:
     if len(text) <= LONG_COEFFICIENT or len(entries) < 2:
         return [text]
     rest = sp.Mul(*(f for f in factors if not isinstance(f, sp.Indexed)))
-    first = sp.latex(entries[0]) if rest == 1 else rf"{sp.latex(rest)}\,{sp.latex(entries[0])}"
+    first = sp.latex(rest * entries[0])  # SymPy brackets a sum and writes -1 as a sign
     return [first, *(rf"\cdot\,{sp.latex(e)}" for e in entries[1:])]
 
 

@@ -409,3 +409,27 @@ def test_a_long_product_is_set_one_entry_to_a_row_and_a_named_bound_by_its_name(
     assert parts[0].startswith(r"\sum_{i,\,j}\,3") and "< H'" in parts[3] and "< W" in parts[4]
     assert "H'" not in Z.latex(expr, per_row=1, names={sp.Symbol("H_o"): "H'"})
     assert r" \\ " not in Z.latex(expr)  # without per_row: one line, as before
+
+
+def test_a_long_product_keeps_its_sign_and_brackets_when_cut_into_rows():
+    """The rows of a long coefficient multiply back to it: a sum times an entry keeps its
+    brackets, a minus sign stays a sign, and a short coefficient stays on one row."""
+    i = sp.Symbol("i", integer=True)
+    u, v = sp.symbols("u v")
+    x, w = sp.IndexedBase("x"), sp.IndexedBase("w")
+    long_index = sum(sp.Symbol(f"s_{m}") * i for m in range(12))
+    for coeff in (
+        2 * (u + v) * x[long_index] * w[long_index + 1],
+        -x[long_index] * w[long_index + 1],
+        -sp.Rational(3, 2) * (u + 1) * x[long_index] * w[long_index + 1],
+    ):
+        first, *others = Z._coefficient_rows(coeff)
+        entries = {r"\cdot\," + sp.latex(e): e for e in (x[long_index], w[long_index + 1])}
+        assert len(others) == 1 and others[0] in entries, others
+        assert first == sp.latex(coeff / entries[others[0]]), first
+        assert first.startswith("- ") == (coeff == -x[long_index] * w[long_index + 1])
+        assert (r"\left(" in first) == (coeff.has(u) or coeff.has(v))
+    assert Z._coefficient_rows(2 * x[i] * w[i]) == [sp.latex(2 * x[i] * w[i])]
+    # a bound written differently from the name's expression, but equal to it
+    expr = Z.sum_of(Z.term([(i, 3)], x[i], indicators=[(i, 2 * (u + 1))]))
+    assert "< H'" in Z.latex(expr, per_row=1, names={2 * u + 2: "H'"})
