@@ -158,35 +158,42 @@ def interleaved(contenders: dict[str, Callable[[], object]], rounds: int, budget
 def products_alone(x, w, grad_y, shape: Shape) -> Callable[[], object]:
     """The three matrix products of cnnref's pass alone, their operands made beforehand.
 
-    Per block of images, as cnnref cuts a batch it does not split over the
-    cores: ``y = W cols``, ``grad_w = δ colsᵀ`` and ``grad_cols = Wᵀ δ``, with
-    numpy's default BLAS threads. The columns are in image order (the batch
-    innermost changes their order, not the products' sizes), and δ is not
-    widened as the full-width input gradient widens it (a few per cent more
-    on the 32→64 layer). What is left of cnnref's time is its copies
-    (padding, im2col, col2im, layout changes) and per-call work.
+    Per block of images and over the cores as cnnref runs them: the batch cut
+    into blocks, the blocks shared among the cores (one thread each, with a
+    one-thread BLAS; :mod:`cnnref._parallel`), and per block ``y = W cols``,
+    ``grad_w = δ colsᵀ`` and ``grad_cols = Wᵀ δ``. The columns are in image
+    order (the batch innermost changes their order, not the products'
+    sizes), and δ is not widened as the full-width input gradient widens it
+    (a few per cent more on the 32→64 layer). What is left of cnnref's time
+    is its copies (padding, im2col, col2im, layout changes) and per-call work.
     """
     from cnnref import _blocks as blocks
     from cnnref import _columns as columns
+    from cnnref import _parallel as parallel
     from cnnref.geometry import conv_geometry
 
     geo = conv_geometry(x.shape, w.shape, shape.stride, shape.padding, 1, 1)
     weight = columns.grouped_weight(w, geo)
+    spans = blocks.blocks(geo, x.shape[0], x.itemsize)
+    count = parallel.parts(len(spans))
+    if count > 1:  # as cnnref cuts a batch it splits: a multiple of the cores' count
+        spans = blocks.blocks(geo, x.shape[0], x.itemsize, multiple=count)
     operands = [
         (
             columns.im2col(x[span], geo).copy(),  # (im2col's result is scratch memory)
             np.ascontiguousarray(columns.grouped_output(grad_y[span], geo)),
         )
-        for span in blocks.blocks(geo, x.shape[0], x.itemsize)
+        for span in spans
     ]
 
-    def run():
-        for cols, dy in operands:
+    def products(group):
+        for cols, dy in group:
             np.matmul(weight, cols)
             np.matmul(dy, cols.transpose(0, 2, 1))
             np.matmul(weight.transpose(0, 2, 1), dy)
 
-    return run
+    groups = parallel.split(operands, count)
+    return lambda: parallel.map_parts(products, groups)
 
 
 def _torch():
