@@ -259,8 +259,8 @@ def _rotation_chain() -> Chain:
         start=r"(X * K)_{ij}",
         start_value=S.convolve2d(x, k, "valid"),
         intro=(
-            "On a $3\\times 4$ input with a $2\\times 3$ kernel (no two sizes alike, so that "
-            "a swapped index cannot pass):"
+            "On a $3\\times 4$ input with a $2\\times 3$ kernel (rectangular, so that a "
+            "swapped index reads another entry or none):"
         ),
         steps=(
             Step(
@@ -350,8 +350,8 @@ def _transpose_chain() -> Chain:
             ),
             Step(
                 "recognise a full convolution",
-                r"(\delta * K)_{pq} = \bigl(\operatorname{pad}_1(\delta) \star "
-                r"\mathrm{rot180}(K)\bigr)_{pq}",
+                r"(\delta \mathbin{*_{\text{full}}} K)_{pq} = "
+                r"\bigl(\operatorname{pad}_1(\delta) \star \mathrm{rot180}(K)\bigr)_{pq}",
                 value=S.convolve2d(delta, K, "full"),
             ),
         ),

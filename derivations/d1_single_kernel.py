@@ -424,7 +424,9 @@ def _convolution_chain(f: Activation, sigma: Activation) -> Chain:
         intro=(
             "With a true convolution, $z_{ij} = \\sum_{p,q} x_{i+p,\\,j+q}\\,k_{1-p,\\,1-q}$: "
             "the layer reads its kernel backwards, so its gradient comes out rotated. "
-            "Leaving out the last step is the error the article later corrected."
+            "Leaving out the last step is the error the article later corrected (its "
+            "update calls the fix a transpose, but the order it shows, w(2,2) w(2,1) "
+            "above w(1,2) w(1,1), is the rotation)."
         ),
         steps=(
             Step(

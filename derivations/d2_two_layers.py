@@ -515,8 +515,9 @@ def _delta1_chain(f, g, sigma, K2, delta2) -> Chain:
                 conditions=(r"\delta^{(2)} = \partial L / \partial Z_2",),
             ),
             Step(
-                "a full convolution commutes, $\\delta_2 * K_2 = K_2 * \\delta_2$: pad the "
-                "kernel instead, as the article draws it",
+                "a full convolution commutes, $\\delta_2 \\mathbin{*_{\\text{full}}} K_2 = "
+                "K_2 \\mathbin{*_{\\text{full}}} \\delta_2$: pad the kernel instead, as the "
+                "article draws it",
                 r"\bigl(\operatorname{pad}_1(K_2) \star \mathrm{rot180}(\delta_2)"
                 r"\bigr)_{ij}\,f'(z^{(1)}_{ij})",
                 value=S.correlate2d(S.pad2d(K2, 1), S.rot180(delta2), "valid") * fprime,
@@ -553,8 +554,9 @@ def _exercises() -> tuple[Exercise, ...]:
             "Give the second layer stride 2: on the $3\\times 3$ map $A_1$ it has a single "
             "output $z^{(2)}_{11}$. What is $\\partial L/\\partial K_2$?",
             "Only one window is left, the top-left one, so "
-            "$\\partial L/\\partial k^{(2)}_{ab} = \\delta^{(2)}_{11}\\,a^{(1)}_{a+1,\\,b+1}$ "
-            "(1-based names): the top-left $2\\times 2$ block of $A_1$ times the single "
+            "$\\partial L/\\partial k^{(2)}_{ab} = \\delta^{(2)}_{11}\\,a^{(1)}_{ab}$ for "
+            "$a, b \\in \\{1, 2\\}$ (1-based names): the top-left $2\\times 2$ block of "
+            "$A_1$ times the single "
             f"$\\delta$,\n\n$$\n\\frac{{\\partial L}}{{\\partial K_2}} = "
             f"{matrix(delta_s * A1[:2, :2])}\n$$\n\n"
             "The last row and column of $A_1$ receive no gradient at all.",

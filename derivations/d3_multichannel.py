@@ -457,7 +457,8 @@ def chapter() -> Chapter:
         forward=(
             r"z_{o,i,j} &= b_o + \sum_{c=0}^{1}\sum_{a,b=0}^{2} \tilde x_{c,\,i+a,\,j+b}\,"
             r"k_{o,c,a,b} && \tilde X = \operatorname{pad}_1(X),\ o \in \{0,1,2\}",
-            r"a_{o,i,j} &= f(z_{o,i,j}), \qquad p_{o,i,j} = \max_{(r,s) \in W_{ij}} a_{o,r,s}",
+            r"a_{o,i,j} &= f(z_{o,i,j}), \qquad p_{o,i,j} = \max_{(r,q) \in \Omega_{ij}} a_{o,r,q}"
+            r" && \Omega_{ij} = \{2i, 2i+1\} \times \{2j, 2j+1\}",
             r"u &= \textstyle\sum w\, p, \qquad \hat y = \sigma(u), \qquad "
             r"L = \tfrac12\,(\hat y - t)^2",
         ),
@@ -467,7 +468,8 @@ def chapter() -> Chapter:
         remember=(
             (
                 r"With channels, the kernel gradient is one correlation per pair of an output and "
-                r"an input channel: $\partial L/\partial K_{oc} = X_{p,c} \star \delta_o$."
+                r"an input channel: $\partial L/\partial K_{oc} = \operatorname{pad}_1(X_c) \star "
+                r"\delta_o$, with $\delta_o = \partial L/\partial Z_o$."
             ),
             (
                 r"The input gradient of channel $c$ collects from every output channel, $\sum_o "

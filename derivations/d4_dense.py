@@ -55,7 +55,8 @@ CASE = "D4"
 TITLE = "Dense layers: the delta recursion and the sigmoid's slope"
 SOURCES = (
     f"{QRS_CONV} (the recursion $\\delta^l = (W^{{l+1}})^\\top \\delta^{{l+1}} \\odot "
-    f"\\sigma'(z^l)$); {TRASK} ($\\sigma' = \\sigma(1 - \\sigma)$)"
+    f"\\sigma'(z^l)$, written there without the $\\odot$); "
+    f"{TRASK} ($\\sigma' = \\sigma(1 - \\sigma)$)"
 )
 CHECKED_BY = (
     "generated code `cnnref/generated/d4_dense.py` ([API](../api.md#generated-code)), "
@@ -65,8 +66,9 @@ CHECKED_BY = (
 )
 COST = 1.5
 NOTES = (
-    "A dense layer $z = Wx$ is [the general theorem (D6)](d6-general.md) at "
-    "$H = W = k_h = k_w = 1$ with $C_g$ inputs and $O_g$ outputs ($G = 1$): its input "
+    "A dense layer $z = Wx$ is [the general theorem (D6)](d6-general.md) on a "
+    "$1\\times 1$ input with a $1\\times 1$ kernel, $C_g$ inputs and $O_g$ outputs "
+    "($G = 1$), with D6's weights $w_{o',c}$ the entries of $W$: its input "
     "gradient $\\sum_{o'} \\delta_{o'} w_{o',c}$ is $W^\\top \\delta$, its weight gradient "
     "$\\delta_{o} x_{c}$ the outer product $\\delta x^\\top$.",
 )
