@@ -428,8 +428,9 @@ STATEMENTS = {
     "pool-output-size": (
         NO_POOL,
         "Pooling output size with ceil_mode: the windows that start inside the input",
-        r"\begin{aligned}H_o &= \Bigl\lfloor \tfrac{H + 2p - d(k-1) - 1 + (s-1)}{s} "
-        r"\Bigr\rfloor + 1 - \bigl[(H_o' - 1)\,s \ge H + p\bigr] \\ "
+        r"\begin{aligned}H_o' &= \Bigl\lfloor \tfrac{H + 2p - d(k-1) - 1 + (s-1)}{s} "
+        r"\Bigr\rfloor + 1 \quad \text{(rounded up)} \\ "
+        r"H_o &= H_o' - \bigl[(H_o' - 1)\,s \ge H + p\bigr] \\ "
         r"&= \#\{i : s i - p < H,\ s i - p + d(k-1) + 1 \le H + p + s - 1\}\end{aligned}",
     ),
     "max-backward": (

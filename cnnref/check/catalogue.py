@@ -191,7 +191,8 @@ CONV_BUGS = (
         "dw-groups-mixed-up",
         "dw",
         "Every group's weight gradient correlates δ with the first group's input channels "
-        "(the bug PyTorch's nn.grad.conv2d_weight shipped).",
+        "(of the kind PyTorch's nn.grad.conv2d_weight shipped: a group's weight gradient "
+        "paired with input channels not its own).",
         GRID,
         _conv(1, groups="first"),
     ),

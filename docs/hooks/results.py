@@ -233,7 +233,7 @@ def shipped_bugs() -> str:
             "",
             f"**What went wrong.** {_plain(report['what'])}",
             "",
-            f"**The mutant.** `{r['name']}` puts the same mistake into cnnref: "
+            f"**The mutant.** `{r['name']}` puts a mistake of this kind into cnnref: "
             f"{_plain(r['description'])}. **Caught by** `{killer}`.",
             "",
             "**The right formula**, proven:",

@@ -59,7 +59,8 @@ plt.rcParams.update(FIGURE_STYLE)
 # \frac{\partial E}{\partial b^l} = \textstyle\sum_{\text{rows}} \delta^l .$$
 #
 # (The article writes column vectors, $\delta^l = (W^{l+1})^\top \delta^{l+1}
-# \odot \sigma'(z^l)$: the same statement transposed.)
+# \sigma'(z^l)$, the product with $\sigma'$ meant entry by entry: the same
+# statement transposed, with the $\odot$ written out here.)
 
 # %%
 model = dr.mlp((4, 5, 3, 2), ("tanh", "arctan", "sigmoid"), seed=0)
@@ -84,8 +85,9 @@ assert check.max_error < 1e-6
 # %% [markdown]
 # Each layer's $\delta$ for the six examples, from the input side (left) to
 # the output (right). Here the magnitudes shrink as they travel back (asserted
-# below): every step multiplies by a weight matrix with entries below 1 in
-# size and by an activation derivative of at most 1.
+# below): every step multiplies by a weight matrix that shrinks every vector
+# here (its largest singular value, its spectral norm, is below 1 for all
+# three layers at these weights) and by an activation derivative of at most 1.
 
 # %% tags=["hide-input"]
 fig, ax = plt.subplots(
@@ -107,6 +109,8 @@ plt.show()
 # %%
 rms = [np.sqrt(np.mean(d**2)) for d in delta]
 assert rms[0] < rms[1] < rms[2]
+weights = [v for k, v in model.parameters().items() if k.endswith("weight")]
+assert all(np.linalg.norm(w, 2) < 1 for w in weights)  # spectral norms
 
 # %% [markdown]
 # ## Convolution as a fully connected layer with shared weights

@@ -105,10 +105,12 @@ assert test_acc >= 0.95
 #
 # ## The broken variants
 #
-# The article's text names three changes to its backward pass, each at the
-# max-pooling layers: a plain element-wise multiplication, a transpose of the
-# derivative arriving after the pooling layer, and a transpose of the pooling
-# mask. Its code is shown only as images, so the replay reads them as follows.
+# The article's text names three changes, marked in its code: a plain
+# element-wise multiplication, a transpose of the derivative arriving after the
+# pooling layer, and a transpose of the pooling mask; it trains them together
+# as one "broken back prop net". Its code is shown only as images, so the
+# replay's reading is its own: each change is a broken variant of its own, all
+# three at the max-pooling step, as follows.
 # With $g$ the upstream gradient repeated over each 2x2 window, and $m$ the
 # mask of the window maxima (1 where the maximum was, else 0), the true
 # backward pass of max pooling is $m \odot g$, and
@@ -196,7 +198,7 @@ for name, run in runs.items():
 # asserted against it in the next cell.
 #
 # - The broken kernel gradients are far from the true ones: cosine
-#   similarities well below 1 throughout training, relative errors of order 1.
+#   similarities below 0.9 throughout training, relative errors above 0.5.
 #   They are not small perturbations of the gradient.
 # - Yet every broken network still reaches a test accuracy within a few
 #   points of the correct one, which is what the article observed.
@@ -213,7 +215,7 @@ for name, run in runs.items():
 
 # %%
 broken = [runs[v] for v in dc.VARIANTS[1:]]
-assert all(np.mean(r.cosine) < 0.9 for r in broken)
+assert all(max(r.cosine) < 0.9 and min(r.rel_error) > 0.5 for r in broken)
 assert all(
     r.test_accuracy[-1] >= true_run.test_accuracy[-1] - 0.05 for r in broken
 )

@@ -102,8 +102,10 @@ assert np.array_equal(np.round(replayed, 8), ARTICLE)
 
 # %% [markdown]
 # All four numbers agree in every printed decimal. The weight on the first
-# input grows large and positive, the other two do not: the first column is
-# the one that predicts the output.
+# input grows large and positive: the first column is the one that predicts
+# the output. The third input is always 1, so its weight acts as a bias; it
+# grows large and negative and keeps the output near 0 where the first input
+# is 0. The second weight stays small.
 
 # %%
 print(

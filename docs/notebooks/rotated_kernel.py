@@ -94,8 +94,9 @@ plt.show()
 # ## The gradient of one input pixel runs the kernel backwards
 #
 # By the chain rule, $\partial L / \partial X_{rc} = \sum_{i,j}
-# \delta_{ij}\, K_{r-i,\,c-j}$ over the outputs that read pixel $(r, c)$.
-# For the centre pixel, the output $Z_{11}$ (top left) reads it through
+# \delta_{ij}\, K_{r-i,\,c-j}$ over the outputs that read pixel $(r, c)$
+# (indices from 0 in the formulas; the labels below count from 1, as the
+# article's do). For the centre pixel, the output $Z_{11}$ (top left) reads it through
 # $K_{22}$ (bottom right), and $Z_{22}$ (bottom right) reads it through
 # $K_{11}$: as the output moves forwards, the tap moves backwards. Laid over
 # the outputs, the taps form the kernel rotated by 180 degrees.

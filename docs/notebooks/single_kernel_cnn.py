@@ -21,7 +21,11 @@
 # kernel $K$, a tanh, a dense layer of four weights $w$ and a sigmoid:
 #
 # $$\hat y_n = \sigma\big(w^\top \operatorname{vec}\tanh(x_n \star K)\big),
-# \qquad L = \tfrac12 \sum_n (\hat y_n - t_n)^2 .$$
+# \qquad L = \tfrac12 \sum_n (\hat y_n - t_n)^2 ,$$
+#
+# where $\star$ is cross-correlation, as `cnnref.Conv2D` computes it (see the
+# [notation](../../notation/)). The article writes a true convolution, which is
+# the same layer with its kernel stored rotated.
 #
 # The images and targets follow the article's description: the more ones an
 # image holds, the larger its target, and the largest target is 1.1, which a
@@ -30,8 +34,10 @@
 # from a standard normal with a fixed seed.
 #
 # **The article's correction.** A later revision of the article says that its
-# kernel gradient comes out rotated by 180 degrees relative to the kernel, and
-# that the first version updated the kernel with it without rotating it back.
+# kernel gradient comes out in the order w(2,2), w(2,1) over w(1,2), w(1,1),
+# which is the kernel rotated by 180 degrees (the article calls the fix a
+# transpose), and that the first version updated the kernel with it without
+# putting it back.
 # Replaying that first version means applying $\mathrm{rot180}(\partial
 # L/\partial K)$ in place of $\partial L/\partial K$ at every step.
 #
@@ -99,8 +105,10 @@ assert bug_check.max_error > 1e-2
 # \mathrm{rot180}(g)$ the relative error and the cosine similarity are
 # tied: $\lVert u - g\rVert / \lVert g\rVert = \sqrt{2(1 - \cos(u, g))}$.
 # There is a second, less obvious effect of the data. Every image here is
-# constant along its rows, so $\partial L/\partial K_{ab} = \sum_{i,j}
-# x_{i+a,\,j+b}\,\delta_{ij}$ does not depend on the column $b$: the two
+# constant along its rows, so $\partial L/\partial K_{ab} = \sum_n \sum_{i,j}
+# x^{(n)}_{i+a,\,j+b}\,\delta^{(n)}_{ij}$, with
+# $\delta^{(n)} = \partial L/\partial (x_n \star K)$, does not depend on the
+# column $b$: the two
 # columns of the kernel gradient are equal, and a 180-degree rotation acts on
 # it as an up-down flip only. How wrong the update is then depends on how
 # different the two rows of the gradient are, which depends on the weights.
@@ -150,7 +158,8 @@ print(f"first version {bad.loss[-1]:.5f}")
 # ## Twenty seeds
 #
 # One seed is an anecdote. The same comparison over twenty initialisations:
-# the cosine at the first step, and the loss after 300 epochs of each run.
+# the cosine at the first step, and the loss at the last of 300 epochs of
+# each run.
 
 # %%
 seeds = range(20)
@@ -202,8 +211,11 @@ assert worse > better
 #   it is close to orthogonal or points uphill (negative cosine).
 # - The first version still lowers the loss in all twenty runs (asserted
 #   above). The rotation is invertible, so the uncorrected update is zero
-#   exactly where the gradient is zero: the bug does not move the points the
-#   iteration can settle at, only the path to them. That is how it could go
-#   unnoticed on a network this small and this symmetric.
+#   exactly where the gradient is zero: the bug keeps the stationary points.
+#   It does not keep where the iteration goes. In the seed-0 run above the
+#   cosine falls to about 0 within some 50 epochs: from then on the update is
+#   orthogonal to the gradient, the kernel drifts instead of descending, and
+#   the loss stalls above the corrected run's. That a loss curve still goes
+#   down is how the bug could go unnoticed on a network this small.
 # - It does cost: after the same 300 epochs the first version ends more than
 #   5% worse on more seeds than it ends better (counts printed above).

@@ -170,10 +170,11 @@ SAME_OFFSET = Report(
     title="conv2d on CPU does not numerical gradient check, possibly because the forward has "
     "an offset but the backward not when padding values are negative.",
     url="https://github.com/tensorflow/tensorflow/issues/11092",
-    what="For some 'SAME' configurations the CPU forward pass applied the padding as an "
-    "offset into the input and the backward pass did not, so the two disagreed and the "
-    "numerical gradient check failed; the mutant gives the backward pass the other split of "
-    "an odd 'same' padding.",
+    what="For some 'SAME' configurations the CPU gradient failed a numerical gradient "
+    "check. The report, still open, suggests why: the forward pass applied the padding "
+    "(negative there) as an offset into the input and the backward pass did not, so the "
+    "two disagreed. The mutant gives the backward pass the other split of an odd 'same' "
+    "padding.",
     statement="D5.corr.dx",
 )
 TRANSPOSE_SWAPPED = Report(
