@@ -20,7 +20,7 @@ help:
 	@echo "make bench   speed of cnnref vs naive loops vs PyTorch; generated code; notebooks; proofs"
 	@echo "make oracle  install the optional PyTorch oracle (torch==2.13.0)"
 	@echo "make format  apply ruff's formatter and safe fixes"
-	@echo "make derive  prove the derivations (SymPy) and regenerate docs/derivations/"
+	@echo "make derive  prove the derivations (SymPy), regenerate docs/derivations/ and cnnref/generated/"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

@@ -455,7 +455,9 @@ def _adjoint() -> Statement:
             r"for every output_padding $\mathrm{op}_h, \mathrm{op}_w$ (symbols), the input is "
             r"$H' \times W'$ with $H' = s_h(H_o - 1) - p_t - p_b + d_h(k_h - 1) + \mathrm{op}_h "
             r"+ 1$, the size `conv_transpose2d` returns; conv2d has exactly $H_o$ windows on it "
-            r"when $\mathrm{op}_h < s_h$ (statement `D6.size.output-padding`)"
+            r"when $\mathrm{op}_h < s_h$ (statement `D6.size.output-padding`); PyTorch also "
+            r"allows $s_h \le \mathrm{op}_h < d_h$, and then conv2d has more windows and "
+            r"$\delta$ pairs with the first $H_o$ of them"
         ),
         names={rows_out: "H'", L.W: "W'"},  # the sizes of the claim's input
     )
@@ -490,12 +492,15 @@ def _avg_pool() -> Statement:
             ),
         ],
         assumptions=[
-            "m[i, j] is any divisor of window (i, j): k_h·k_w, the number of entries "
-            "inside the input (count_include_pad=False) or divisor_override",
+            "m[i, j] is any divisor of window (i, j), as PyTorch's options choose it: k_h·k_w, "
+            "the positions inside the padded input when ceil_mode clips the last window, the "
+            "number of entries inside the input (count_include_pad=False) or divisor_override",
         ],
         assumed=(
-            r"$m_{ij}$ is the divisor of window $(i, j)$: $k_h k_w$, the number of its entries "
-            r"inside the input (`count_include_pad=False`), or `divisor_override`"
+            r"$m_{ij}$ is any divisor of window $(i, j)$, as PyTorch's options choose it: "
+            r"$k_h k_w$, the positions inside the padded input when `ceil_mode` clips the last "
+            r"window (D7), the number of its entries inside the input "
+            r"(`count_include_pad=False`), or `divisor_override`"
         ),
     )
 

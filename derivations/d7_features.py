@@ -85,8 +85,9 @@ NOTES = (
     "\\frac{\\partial L}{\\partial x_i} = \\begin{cases} "
     + r" \\ ".join(rf"{f} & \text{{{m}}}" for m, f in FOLD.items())
     + " \\end{cases}\n$$\n\nfirst along the rows, then along the columns.",
-    "**Pooling options.** A window $(i, j)$ starts at row $u_0 = s_h i - p_h$ and column "
-    "$v_0 = s_w j - p_w$; "
+    "**Pooling options.** With $p_h$ and $p_w$ the pooling's padding (the same on both "
+    "sides of the rows, and of the columns), a window $(i, j)$ starts at row "
+    "$u_0 = s_h i - p_h$ and column $v_0 = s_w j - p_w$; "
     "with `ceil_mode` the last window may run up to $s - 1$ past the padded input but must "
     "start inside the input or the leading padding. Average pooling divides by "
     "`divisor_override` when given, else by the window's positions inside the padded input "
@@ -100,7 +101,8 @@ NOTES = (
     "adjoint of $\\mathrm{conv2d}$, so its input gradient is the convolution itself, "
     "and its weight gradient is the convolution's with the roles of input and upstream "
     "gradient exchanged:\n\n$$\n"
-    "\\frac{\\partial L}{\\partial x} = \\mathrm{conv2d}(\\delta, w)_{[:H_x,\\ :W_x]}, "
+    "\\frac{\\partial L}{\\partial x} = \\mathrm{conv2d}(\\delta, w;\\ s, p, d)"
+    "_{[:H_x,\\ :W_x]}, "
     "\\qquad \\frac{\\partial L}{\\partial w_{co}} = \\operatorname{pad}_p(\\delta)_o \\star "
     "\\operatorname{dilate}_s(x_c), \\qquad \\frac{\\partial L}{\\partial b_o} = "
     "\\sum_{ij} \\delta_{oij}\n$$\n\n"

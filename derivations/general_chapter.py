@@ -26,7 +26,7 @@ METHOD = "canonical forms of both lines compared (derivations.sums)"
 
 INTRO = r"""
 The chapters before this one prove each gradient formula at the sizes of one
-network, and the grid of D5 at 1296 configurations. A reader must still take
+network, and the grid of D5 at over 1300 configurations. A reader must still take
 on trust every size nobody enumerated. Here nothing is enumerated: the batch
 $N$, the groups $G$ with $C_g$ input and $O_g$ output channels each, the input
 $H \times W$, the kernel $k_h \times k_w$, the strides $s_h, s_w$, the

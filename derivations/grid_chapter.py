@@ -49,8 +49,10 @@ def _strided_input_chain() -> Chain:
         start=r"\frac{\partial L}{\partial x_{rc}}",
         start_value=np.array([[loss.diff(v) for v in row] for row in x], dtype=object),
         intro=(
-            "The layer $y_{ij} = \\sum_{a,b} x_{2i+a,\\,2j+b}\\,w_{ab}$ on a $5\\times 5$ "
-            "input: $(5 - 2) \\bmod 2 = 1$, so the last row and column are read by no window. "
+            "The layer $y_{ij} = \\sum_{a,b} x_{2i+a,\\,2j+b}\\,w_{ab}$ with a $2\\times 2$ "
+            "kernel $w$ on a $5\\times 5$ input (indices from 0 in the steps; the matrix of the "
+            "result names the entries from 1, $w_{11}$ at the top left): "
+            "$(5 - 2) \\bmod 2 = 1$, so the last row and column are read by no window. "
             "$L = \\sum_{ij} \\delta_{ij}\\,y_{ij}$ for a symbolic upstream gradient $\\delta$."
         ),
         steps=(
@@ -133,13 +135,17 @@ def chapter():
         ),
         figure="network",
         forward=(
-            r"y_{o,i,j} &= b_o + \sum_{c,a,b} x_{c,\;s i + d a - p,\;s j + d b - p}\,"
-            r"w_{o,c,a,b} && \text{(cross-correlation, PyTorch's conv2d)}",
+            r"y_{o,i,j} &= b_o + \sum_{c,a,b} x^{p}_{c,\;s i + d a - p,\;s j + d b - p}\,"
+            r"w_{o,c,a,b} && \text{(cross-correlation)}",
             r"L &= \sum_{o,i,j} \delta_{o,i,j}\,y_{o,i,j} && \delta \text{ symbolic}",
         ),
         forward_text=(
-            "$L$ is linear in $y$, so its gradients for a symbolic $\\delta$ are the layer's "
-            "backward pass for every upstream gradient (the adjoint identity)."
+            "This is PyTorch's conv2d. Here $x^{p}$ reads $x$ inside the input and $0$ outside "
+            "it (the padding), in the "
+            "input's own coordinates as in D6; with groups, $c$ runs over the $C/G$ input "
+            "channels of output channel $o$'s group. $L$ is linear in $y$, so its gradients "
+            "for a symbolic $\\delta$ are the layer's backward pass for every upstream gradient "
+            "(the adjoint identity)."
         ),
         chains=(_strided_input_chain(),),
         results=(_strided_result(),),
@@ -162,7 +168,8 @@ def chapter():
             (
                 r"A backward pass is right exactly when it is the adjoint of the forward pass, "
                 r"$\langle \mathrm{conv2d}(x, w), \delta \rangle = \langle x, "
-                r"\mathrm{conv\_transpose2d}(\delta, w) \rangle$ for every $x$ and $\delta$;"
+                r"\mathrm{conv\_transpose2d}(\delta, w;\ s, p, d,\ \mathrm{output\_padding} = r)"
+                r" \rangle$ for every $x$ and $\delta$;"
                 r" the grid checks this with $\delta$ symbolic."
             ),
         ),

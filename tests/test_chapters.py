@@ -7,6 +7,8 @@ without touching this file.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -103,3 +105,11 @@ def test_pages_have_no_rest_text_block_and_collapse_the_certificates(case):
         for heading in ("## The forward pass", "## The derivation", "## Exercises"):
             assert heading in page, (case.name, heading)
         assert '??? success "Solution"' in page
+
+
+def test_every_case_page_is_in_the_site_navigation():
+    """A page left out of the navigation still builds (mkdocs only notes it), but drops out
+    of the menus and of the print page; each case's page must be listed in mkdocs.yml."""
+    nav = (DEFAULT_OUT.parents[1] / "mkdocs.yml").read_text(encoding="utf-8")
+    listed = set(re.findall(r":\s*derivations/([\w-]+)\.md\s*$", nav, re.M))
+    assert {case.slug for case in registry.cases()} <= listed
