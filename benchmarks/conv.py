@@ -160,7 +160,8 @@ def products_alone(x, w, grad_y, shape: Shape) -> Callable[[], object]:
 
     Per block of images and over the cores as cnnref runs them: the batch cut
     into blocks, the blocks shared among the cores (one thread each, with a
-    one-thread BLAS; :mod:`cnnref._parallel`), and per block ``y = W cols``,
+    one-thread BLAS; :mod:`cnnref._parallel`; a batch of one block runs in
+    the calling thread with the BLAS's own threads), and per block ``y = W cols``,
     ``grad_w = δ colsᵀ`` and ``grad_cols = Wᵀ δ``. The columns are in image
     order (the batch innermost changes their order, not the products'
     sizes), and δ is not widened as the full-width input gradient widens it

@@ -2,7 +2,8 @@
 
 ``python -m derivations``
     Run every case (the modules :mod:`derivations.registry` finds), write
-    ``docs/derivations/`` (pages and JSON records), print a verdict table.
+    ``docs/derivations/`` (pages and JSON records) and the generated code under
+    ``cnnref/generated/``, print a verdict table.
     Exit status 1 if a statement or a derivation step is not proven or a
     negative control is accepted.
 ``python -m derivations --check``

@@ -454,9 +454,10 @@ def _adjoint() -> Statement:
         assumed=(
             r"for every output_padding $\mathrm{op}_h, \mathrm{op}_w$ (symbols), the input is "
             r"$H' \times W'$ with $H' = s_h(H_o - 1) - p_t - p_b + d_h(k_h - 1) + \mathrm{op}_h "
-            r"+ 1$, the size `conv_transpose2d` returns; conv2d has exactly $H_o$ windows on it "
-            r"when $\mathrm{op}_h < s_h$ (statement `D6.size.output-padding`); PyTorch also "
-            r"allows $s_h \le \mathrm{op}_h < d_h$, and then conv2d has more windows and "
+            r"+ 1$ (and $W'$ likewise), the size `conv_transpose2d` returns; conv2d has "
+            r"exactly $H_o$ windows on it when $\mathrm{op}_h < s_h$ (statement "
+            r"`D6.size.output-padding`); PyTorch also allows "
+            r"$s_h \le \mathrm{op}_h < d_h$, and then conv2d has more windows and "
             r"$\delta$ pairs with the first $H_o$ of them"
         ),
         names={rows_out: "H'", L.W: "W'"},  # the sizes of the claim's input

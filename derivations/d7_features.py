@@ -27,13 +27,13 @@ which must be rejected.
   over each window's entries (padding never wins), differentiated at a
   tie-broken point (D5's method), against the routing of each ``δ`` entry to
   its window's first maximum.
-
-  Both poolings' definitions and grids are in :mod:`derivations.pool_features`.
 * **Transposed convolution**, ``y = conv_transpose2d(x, w, b)`` for every
   ``output_padding``: ``∂L/∂x = conv2d(δ, w)`` (the convolution it is the
   adjoint of, cropped to ``x``'s size), ``∂L/∂w`` the convolution's weight
   gradient with the roles of input and upstream gradient swapped (``δ`` is
   the input, ``x`` the upstream gradient), ``∂L/∂b = Σ δ``.
+
+Both poolings' definitions and grids are in :mod:`derivations.pool_features`.
 """
 
 from __future__ import annotations

@@ -600,8 +600,9 @@ def _coefficient_rows(coeff: sp.Expr) -> list[str]:
     A product of three entries with long subscripts (the adjoint's
     δ · w · x, each indexed by sums of strides, dilations and paddings) is
     wider than a page; one factor to a row keeps each subscript whole.
-    Returns a list: the whole coefficient, or one entry per item (in the
-    printer's order), the first multiplied by whatever is not an entry.
+    Returns a list of LaTeX strings: the whole coefficient, or one string per
+    indexed factor (in the printer's order), the first multiplied by whatever
+    is not an indexed factor.
     """
     text = sp.latex(coeff)
     factors = coeff.as_ordered_factors() if isinstance(coeff, sp.Mul) else [coeff]

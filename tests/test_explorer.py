@@ -273,3 +273,15 @@ def test_narrow_window_and_dark_mode(browser, page_url):
     )
     assert labels
     context.close()
+
+
+def test_sizes_written_with_a_times_sign_mean_what_an_x_means(page):
+    """The form's hints write H×W: typed that way, a size means what HxW means."""
+    assert show(page, "#input=5×7&kernel=3×2&stride=2×1&padding=1&dilation=1×2") == "yes"
+    with_times = read_grids(page)
+    assert show(page, "#input=5x7&kernel=3x2&stride=2x1&padding=1&dilation=1x2") == "yes"
+    with_x = read_grids(page)
+    assert with_times.keys() == with_x.keys()
+    for name in with_x:
+        assert np.array_equal(with_times[name], with_x[name]), name
+    assert page.errors == []

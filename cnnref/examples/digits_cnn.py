@@ -7,7 +7,8 @@ Architecture (the article's sizes, weights only, no biases)::
                 -> flatten (16) -> dense 28 -> softplus -> dense 36 -> leaky ReLU
                 -> dense 1 -> sigmoid,      loss ½ Σ (y - t)²
 
-trained with :class:`~cnnref.Momentum` on mini-batches. The article also
+trained with :class:`~cnnref.Momentum`, full-batch (or on mini-batches, see
+:func:`train`). The article also
 trained a "broken" network whose backward pass through the max-pooling layers
 was changed; :class:`PoolBackward` replays three such changes. The data
 (scikit-learn's ``load_digits``) are passed in as arrays: cnnref imports numpy

@@ -108,10 +108,9 @@ assert np.array_equal(np.round(replayed, 8), ARTICLE)
 # is 0. The second weight stays small.
 
 # %%
-print(
-    "trained weights:",
-    np.round(copy_run.model.parameters()["0.weight"].ravel(), 4),
-)
+trained = copy_run.model.parameters()["0.weight"].ravel()
+print("trained weights:", np.round(trained, 4))
+assert trained[0] > 5 and trained[2] < -2 and abs(trained[1]) < 1
 
 # %% [markdown]
 # ## Part 2: the 3-layer network learns XOR, 60000 iterations

@@ -11,12 +11,11 @@
 export const DEFAULTS = "input=5x7&kernel=3x2&stride=2x1&padding=1&dilation=1x2";
 
 // "5x7" (or "5×7", as the form's hints write it) -> {text: "5x7", values: [5, 7]};
-// "2" -> {text: "2", values: [2]}.
+// "2" -> {text: "2", values: [2]}. The text keeps an ASCII x: it goes into the address.
 function parts(text) {
-  const values = String(text)
-    .split(/[x×]/)
-    .map((p) => (/^-?\d+$/.test(p.trim()) ? Number(p) : NaN));
-  return { text: String(text), values };
+  const ascii = String(text).replaceAll("×", "x");
+  const values = ascii.split("x").map((p) => (/^-?\d+$/.test(p.trim()) ? Number(p) : NaN));
+  return { text: ascii, values };
 }
 
 // How Python prints what the hash means (an int, or a tuple), for error messages that
