@@ -176,15 +176,15 @@ def products_alone(x, w, grad_y, shape: Shape) -> Callable[[], object]:
     geo = conv_geometry(x.shape, w.shape, shape.stride, shape.padding, 1, 1)
     weight = columns.grouped_weight(w, geo)
     spans = blocks.blocks(geo, x.shape[0], x.itemsize)
-    count = parallel.parts(len(spans))
-    if count > 1:  # as cnnref cuts a batch it splits: a multiple of the cores' count
-        spans = blocks.blocks(geo, x.shape[0], x.itemsize, multiple=count)
-    operands = [
-        (
-            columns.im2col(x[span], geo).copy(),  # (im2col's result is scratch memory)
-            np.ascontiguousarray(columns.grouped_output(grad_y[span], geo)),
-        )
-        for span in spans
+    groups = [
+        [
+            (
+                columns.im2col(x[span], geo).copy(),  # (im2col's result is scratch memory)
+                np.ascontiguousarray(columns.grouped_output(grad_y[span], geo)),
+            )
+            for span in group
+        ]
+        for group in blocks.core_groups(spans, geo, x.itemsize)
     ]
 
     def products(group):
@@ -193,7 +193,6 @@ def products_alone(x, w, grad_y, shape: Shape) -> Callable[[], object]:
             np.matmul(dy, cols.transpose(0, 2, 1))
             np.matmul(weight.transpose(0, 2, 1), dy)
 
-    groups = parallel.split(operands, count)
     return lambda: parallel.map_parts(products, groups)
 
 

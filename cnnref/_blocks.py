@@ -54,17 +54,23 @@ def _put(out: np.ndarray | None, span: slice, part: np.ndarray) -> np.ndarray:
     return out
 
 
-def _run(spans: list[slice], block_run, geo: ConvGeometry, itemsize: int) -> list:
-    """``block_run(group)`` for one group of blocks per core (see :mod:`._parallel`).
+def core_groups(spans: list[slice], geo: ConvGeometry, itemsize: int) -> list[list[slice]]:
+    """The batch's blocks ``spans`` as one group of blocks per core (see :mod:`._parallel`).
 
-    ``spans`` are the batch's blocks; split over several cores, the batch is
-    cut again into a multiple of the cores' count, so that each gets as many.
+    One group when the batch is not split; split over several cores, the
+    batch is cut again into a multiple of the cores' count, so that each
+    gets as many.
     """
     count = _parallel.parts(len(spans))
     if count == 1:
-        return [block_run(spans)]
+        return [spans]
     spans = blocks(geo, spans[-1].stop, itemsize, multiple=count)
-    return _parallel.map_parts(block_run, _parallel.split(spans, count))
+    return _parallel.split(spans, count)
+
+
+def _run(spans: list[slice], block_run, geo: ConvGeometry, itemsize: int) -> list:
+    """``block_run(group)`` for each group of :func:`core_groups`, one per core."""
+    return _parallel.map_parts(block_run, core_groups(spans, geo, itemsize))
 
 
 def _input_gradient_blocks(grad_y, w, geo, spans, grad_x):
